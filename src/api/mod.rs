@@ -1,0 +1,1 @@
+//! HTTP API: axum handlers that decode requests and encode Loki JSON.

@@ -1,0 +1,1 @@
+//! Configuration: flags, KINDLING_* environment variables and an optional YAML file.

@@ -1,0 +1,1 @@
+//! Push decoding (protobuf+snappy, JSON, gzip/deflate), validation and ingest-time discovery.

@@ -1,0 +1,1 @@
+//! Evaluation of metric queries: range and vector aggregations, binary operators.

@@ -1,0 +1,1 @@
+//! Log pipeline stages (one file per stage kind) and the pipeline builder.

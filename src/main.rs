@@ -1,0 +1,3 @@
+//! The `kindling` binary.
+
+fn main() {}

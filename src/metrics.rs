@@ -1,0 +1,1 @@
+//! Process-wide counters and gauges exported on /metrics.
