@@ -1,0 +1,1036 @@
+//! The per-entry label builder and the label sets a pipeline hands out.
+//!
+//! An entry carries three categories of labels (logql.md §3.4): the stream
+//! labels, its structured metadata and the labels stages add ("parsed").
+//! Lookups prefer parsed > structured metadata > stream. The builder keeps the
+//! stream labels untouched and records per entry only what changed, in one
+//! string arena and a small hash index that both survive from entry to entry,
+//! so a steady-state entry allocates nothing until a new label set has to be
+//! handed out.
+//!
+//! `__error__` and `__error_details__` live outside the label lists, as in
+//! Loki: only string label filters, templates, `drop` and the final label set
+//! see them.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::{Arc, OnceLock};
+
+use crate::logql::template::TemplateContext;
+use crate::model::{Label, Labels};
+
+/// Name of the error label.
+pub const ERROR_LABEL: &str = "__error__";
+/// Name of the error details label.
+pub const ERROR_DETAILS_LABEL: &str = "__error_details__";
+/// Suffix of an extracted label whose name is taken by a stream or metadata label.
+pub const EXTRACTED_SUFFIX: &str = "_extracted";
+
+/// Where a label of an entry comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Category {
+    /// A stream label.
+    Stream,
+    /// Structured metadata of the entry.
+    StructuredMetadata,
+    /// Added by a pipeline stage (parsers, `label_format`, error labels).
+    Parsed,
+}
+
+/// A final label set of an entry, shared by every entry that ends with the
+/// same labels.
+#[derive(Debug)]
+pub struct LabelsResult {
+    all: Labels,
+    categories: Box<[Category]>,
+    hash: u64,
+    stream: OnceLock<Labels>,
+    structured_metadata: OnceLock<Labels>,
+    parsed: OnceLock<Labels>,
+}
+
+impl LabelsResult {
+    /// Builds a result from labels sorted by name, each with its category.
+    pub(crate) fn new(labels: Vec<(Category, Label)>) -> LabelsResult {
+        let hash = hash_labels(labels.iter().map(|(c, l)| (*c, l.name.as_str(), l.value.as_str())));
+        let categories = labels.iter().map(|(c, _)| *c).collect();
+        let all = Labels::from_sorted(labels.into_iter().map(|(_, l)| l).collect());
+        LabelsResult {
+            all,
+            categories,
+            hash,
+            stream: OnceLock::new(),
+            structured_metadata: OnceLock::new(),
+            parsed: OnceLock::new(),
+        }
+    }
+
+    /// A result made only of stream labels.
+    pub fn from_stream(labels: &Labels) -> LabelsResult {
+        LabelsResult::new(labels.iter().map(|l| (Category::Stream, l.clone())).collect())
+    }
+
+    fn category(&self, c: Category) -> Labels {
+        let v = self
+            .all
+            .iter()
+            .zip(self.categories.iter())
+            .filter(|(_, cat)| **cat == c)
+            .map(|(l, _)| l.clone())
+            .collect();
+        Labels::from_sorted(v)
+    }
+
+    /// The stream labels (without those `drop` / `keep` removed).
+    pub fn stream(&self) -> &Labels {
+        self.stream.get_or_init(|| self.category(Category::Stream))
+    }
+
+    /// The structured metadata labels.
+    pub fn structured_metadata(&self) -> &Labels {
+        self.structured_metadata
+            .get_or_init(|| self.category(Category::StructuredMetadata))
+    }
+
+    /// Labels added by stages, including `__error__` and `__error_details__`.
+    pub fn parsed(&self) -> &Labels {
+        self.parsed.get_or_init(|| self.category(Category::Parsed))
+    }
+
+    /// Every label merged, as Loki shows them without `categorize-labels`.
+    pub fn all(&self) -> &Labels {
+        &self.all
+    }
+
+    /// A hash of the categorized label set (equal sets hash equal).
+    pub fn hash(&self) -> u64 {
+        self.hash
+    }
+
+    /// The `__error__` value, if the entry carries one.
+    pub fn error(&self) -> Option<&str> {
+        self.all.get(ERROR_LABEL)
+    }
+
+    /// The labels paired with their categories, in name order.
+    pub fn categorized(&self) -> impl Iterator<Item = (Category, &Label)> {
+        self.categories.iter().copied().zip(self.all.iter())
+    }
+
+    fn same_as<'a>(&self, other: impl ExactSizeIterator<Item = (Category, &'a str, &'a str)>) -> bool {
+        self.all.len() == other.len()
+            && self
+                .categorized()
+                .zip(other)
+                .all(|((c, l), (oc, on, ov))| c == oc && l.name == on && l.value == ov)
+    }
+}
+
+impl PartialEq for LabelsResult {
+    fn eq(&self, o: &Self) -> bool {
+        self.hash == o.hash && self.all == o.all && self.categories == o.categories
+    }
+}
+
+impl Eq for LabelsResult {}
+
+// ---------------------------------------------------------------------------
+// hashing
+
+const FX_SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+/// A fast non-cryptographic hash of a byte string (FxHash rounds plus a final
+/// avalanche so low bits are usable by power-of-two tables).
+pub(crate) fn fx_hash(bytes: &[u8]) -> u64 {
+    let mut h: u64 = bytes.len() as u64;
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        h = (h.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(FX_SEED);
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut w = [0u8; 8];
+        w[..rest.len()].copy_from_slice(rest);
+        h = (h.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(FX_SEED);
+    }
+    avalanche(h)
+}
+
+fn avalanche(mut h: u64) -> u64 {
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h
+}
+
+fn hash_labels<'a>(labels: impl Iterator<Item = (Category, &'a str, &'a str)>) -> u64 {
+    let mut h: u64 = 0x9e37_79b9_7f4a_7c15;
+    for (c, n, v) in labels {
+        h = (h.rotate_left(7) ^ (c as u64)).wrapping_mul(FX_SEED);
+        h = (h.rotate_left(7) ^ fx_hash(n.as_bytes())).wrapping_mul(FX_SEED);
+        h = (h.rotate_left(7) ^ fx_hash(v.as_bytes())).wrapping_mul(FX_SEED);
+    }
+    avalanche(h)
+}
+
+/// A hasher for keys that already are good 64-bit hashes.
+#[derive(Default)]
+pub(crate) struct PassThroughHasher(u64);
+
+impl Hasher for PassThroughHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 << 8) | u64::from(*b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+/// `BuildHasher` for maps keyed by precomputed hashes.
+pub(crate) type PassThrough = BuildHasherDefault<PassThroughHasher>;
+
+// ---------------------------------------------------------------------------
+// label name sanitising
+
+/// Appends `key` sanitised as a label name: surrounding white space trimmed,
+/// every rune outside `[A-Za-z0-9_]` replaced by one `_`, and `_` put in front
+/// of a leading digit when `out` is still empty (Loki's rule for the first
+/// part of a name).
+pub(crate) fn append_sanitized(out: &mut String, key: &str) {
+    let key = key.trim();
+    if key.is_empty() {
+        return;
+    }
+    if out.is_empty() && key.as_bytes()[0].is_ascii_digit() {
+        out.push('_');
+    }
+    for c in key.chars() {
+        if c.is_ascii_alphanumeric() || c == '_' {
+            out.push(c);
+        } else {
+            out.push('_');
+        }
+    }
+}
+
+/// Sanitises a whole label name (see [`append_sanitized`]) into `out` (cleared).
+pub(crate) fn sanitize_into(out: &mut String, key: &str) {
+    out.clear();
+    append_sanitized(out, key);
+}
+
+// ---------------------------------------------------------------------------
+// the builder
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Span {
+    start: u32,
+    end: u32,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    name: Span,
+    value: Span,
+    hash: u64,
+    category: Category,
+    alive: bool,
+    /// Set once a stage added this name as a parsed label: later parsers skip it.
+    extracted: bool,
+}
+
+/// Open-addressing index from label name to entry, reset per entry by bumping
+/// a generation instead of clearing.
+#[derive(Default)]
+struct NameIndex {
+    slots: Vec<(u32, u32)>, // (generation, entry index)
+    generation: u32,
+    len: usize,
+}
+
+impl NameIndex {
+    fn reset(&mut self) {
+        self.len = 0;
+        self.generation = self.generation.wrapping_add(1);
+        if self.generation == 0 {
+            for s in &mut self.slots {
+                *s = (0, 0);
+            }
+            self.generation = 1;
+        }
+    }
+
+    fn mask(&self) -> usize {
+        self.slots.len().wrapping_sub(1)
+    }
+}
+
+/// Per-entry label state of one stream (see the module docs).
+pub struct LabelsBuilder {
+    stream: Arc<Labels>,
+    arena: String,
+    entries: Vec<Entry>,
+    index: NameIndex,
+    deleted: Vec<Span>,
+    err: String,
+    err_details: String,
+    scratch: Vec<(Category, Src)>,
+}
+
+/// Where a label of the merged view lives.
+#[derive(Clone, Copy)]
+enum Src {
+    Stream(usize),
+    Arena(Span, Span),
+    Err,
+    ErrDetails,
+}
+
+impl LabelsBuilder {
+    /// A builder for entries of the stream with these labels.
+    pub fn new(stream: Arc<Labels>) -> LabelsBuilder {
+        LabelsBuilder {
+            stream,
+            arena: String::with_capacity(1024),
+            entries: Vec::with_capacity(32),
+            index: NameIndex::default(),
+            deleted: Vec::new(),
+            err: String::new(),
+            err_details: String::new(),
+            scratch: Vec::new(),
+        }
+    }
+
+    /// The stream labels.
+    pub fn stream_labels(&self) -> &Labels {
+        &self.stream
+    }
+
+    /// Starts a new entry with its structured metadata. A metadata name taken
+    /// by a stream label gets the `_extracted` suffix; `__error__` and
+    /// `__error_details__` set the error fields.
+    pub fn reset(&mut self, structured_metadata: &[(&str, &str)]) {
+        self.arena.clear();
+        self.entries.clear();
+        self.index.reset();
+        self.deleted.clear();
+        self.err.clear();
+        self.err_details.clear();
+        for (name, value) in structured_metadata {
+            if self.stream_has(name) {
+                let mut n = String::with_capacity(name.len() + EXTRACTED_SUFFIX.len());
+                n.push_str(name);
+                n.push_str(EXTRACTED_SUFFIX);
+                self.add_metadata(&n, value);
+            } else {
+                self.add_metadata(name, value);
+            }
+        }
+    }
+
+    fn add_metadata(&mut self, name: &str, value: &str) {
+        if name == ERROR_LABEL {
+            self.set_error(value);
+        } else if name == ERROR_DETAILS_LABEL {
+            self.set_error_details(value);
+        } else {
+            self.set(Category::StructuredMetadata, name, value);
+        }
+    }
+
+    fn text(&self, s: Span) -> &str {
+        self.arena.get(s.start as usize..s.end as usize).unwrap_or("")
+    }
+
+    fn push_text(&mut self, s: &str) -> Span {
+        let start = self.arena.len();
+        self.arena.push_str(s);
+        Span {
+            start: start as u32,
+            end: self.arena.len() as u32,
+        }
+    }
+
+    fn find(&self, name: &str, hash: u64) -> Option<usize> {
+        if self.index.slots.is_empty() {
+            return None;
+        }
+        let mask = self.index.mask();
+        let mut i = (hash as usize) & mask;
+        loop {
+            let (g, e) = self.index.slots[i];
+            if g != self.index.generation {
+                return None;
+            }
+            let entry = &self.entries[e as usize];
+            if entry.hash == hash && self.text(entry.name) == name {
+                return Some(e as usize);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    fn insert_index(&mut self, hash: u64, entry: usize) {
+        if (self.index.len + 1) * 2 > self.index.slots.len() {
+            let cap = (self.index.slots.len() * 2).max(64);
+            self.index.slots = vec![(0, 0); cap];
+            self.index.generation = 1;
+            self.index.len = 0;
+            for e in 0..self.entries.len() {
+                if e != entry {
+                    let h = self.entries[e].hash;
+                    self.place(h, e);
+                }
+            }
+        }
+        self.place(hash, entry);
+    }
+
+    fn place(&mut self, hash: u64, entry: usize) {
+        let mask = self.index.mask();
+        let mut i = (hash as usize) & mask;
+        while self.index.slots[i].0 == self.index.generation {
+            i = (i + 1) & mask;
+        }
+        self.index.slots[i] = (self.index.generation, entry as u32);
+        self.index.len += 1;
+    }
+
+    fn live(&self, name: &str) -> Option<&Entry> {
+        self.find(name, fx_hash(name.as_bytes()))
+            .map(|i| &self.entries[i])
+            .filter(|e| e.alive)
+    }
+
+    fn is_deleted(&self, name: &str) -> bool {
+        self.deleted.iter().any(|s| self.text(*s) == name)
+    }
+
+    fn stream_has(&self, name: &str) -> bool {
+        self.stream.get(name).is_some()
+    }
+
+    /// Whether an extracted label called `name` must be renamed with the
+    /// `_extracted` suffix: a stream label or a metadata label has that name.
+    pub fn base_has(&self, name: &str) -> bool {
+        self.stream_has(name)
+            || self
+                .live(name)
+                .is_some_and(|e| e.category == Category::StructuredMetadata)
+    }
+
+    /// Whether a parser may still extract `name` (first extraction wins).
+    pub fn should_extract(&self, name: &str) -> bool {
+        !self
+            .find(name, fx_hash(name.as_bytes()))
+            .is_some_and(|i| self.entries[i].extracted)
+    }
+
+    /// The value of `name` with Loki's priority; stream labels with an empty
+    /// value count as missing. Error labels are not visible here.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        if let Some(e) = self.live(name) {
+            return Some(self.text(e.value));
+        }
+        if self.is_deleted(name) {
+            return None;
+        }
+        self.stream.get(name).filter(|v| !v.is_empty())
+    }
+
+    /// The value of `name` for templates: like [`Self::get`] plus the error labels.
+    pub fn get_for_template(&self, name: &str) -> Option<&str> {
+        if name == ERROR_LABEL && !self.err.is_empty() {
+            return Some(&self.err);
+        }
+        if name == ERROR_DETAILS_LABEL && !self.err_details.is_empty() {
+            return Some(&self.err_details);
+        }
+        if let Some(e) = self.live(name) {
+            return Some(self.text(e.value));
+        }
+        if self.is_deleted(name) {
+            return None;
+        }
+        self.stream.get(name)
+    }
+
+    /// The value and category of `name`, as [`Self::get`].
+    pub fn get_with_category(&self, name: &str) -> Option<(&str, Category)> {
+        if let Some(e) = self.live(name) {
+            return Some((self.text(e.value), e.category));
+        }
+        if self.is_deleted(name) {
+            return None;
+        }
+        self.stream
+            .get(name)
+            .filter(|v| !v.is_empty())
+            .map(|v| (v, Category::Stream))
+    }
+
+    /// Sets a parsed label (overwriting, and hiding a metadata or stream label
+    /// of the same name).
+    pub fn set_parsed(&mut self, name: &str, value: &str) {
+        self.set(Category::Parsed, name, value);
+    }
+
+    /// Sets a parsed label whose value `write` appends to the given buffer;
+    /// saves a copy for parsers that decode values.
+    pub fn set_parsed_with(&mut self, name: &str, write: impl FnOnce(&mut String)) {
+        let start = self.arena.len();
+        write(&mut self.arena);
+        let value = Span {
+            start: start as u32,
+            end: self.arena.len() as u32,
+        };
+        self.set_span(Category::Parsed, name, value);
+    }
+
+    fn set(&mut self, category: Category, name: &str, value: &str) {
+        let value = self.push_text(value);
+        self.set_span(category, name, value);
+    }
+
+    fn set_span(&mut self, category: Category, name: &str, value: Span) {
+        let hash = fx_hash(name.as_bytes());
+        match self.find(name, hash) {
+            Some(i) => {
+                let e = &mut self.entries[i];
+                if category == Category::StructuredMetadata
+                    && e.alive
+                    && e.category == Category::Parsed
+                {
+                    return;
+                }
+                if category == Category::Parsed && (!e.alive || e.category != Category::Parsed) {
+                    e.extracted = true;
+                }
+                e.value = value;
+                e.category = category;
+                e.alive = true;
+            }
+            None => {
+                let name_span = self.push_text(name);
+                self.entries.push(Entry {
+                    name: name_span,
+                    value,
+                    hash,
+                    category,
+                    alive: true,
+                    extracted: category == Category::Parsed,
+                });
+                let idx = self.entries.len() - 1;
+                self.insert_index(hash, idx);
+            }
+        }
+    }
+
+    /// Removes a label of any category.
+    pub fn delete(&mut self, name: &str) {
+        if let Some(i) = self.find(name, fx_hash(name.as_bytes())) {
+            self.entries[i].alive = false;
+        }
+        if !self.is_deleted(name) {
+            let s = self.push_text(name);
+            self.deleted.push(s);
+        }
+    }
+
+    /// Removes every label (stream, metadata and parsed) for which `keep`
+    /// returns false; the error labels are never removed.
+    pub fn retain(&mut self, keep: impl Fn(&str, &str) -> bool) {
+        let stream = self.stream.clone();
+        for l in stream.iter() {
+            if self.is_deleted(&l.name) || self.live(&l.name).is_some() {
+                continue;
+            }
+            if !keep(&l.name, &l.value) {
+                let s = self.push_text(&l.name);
+                self.deleted.push(s);
+            }
+        }
+        for i in 0..self.entries.len() {
+            let e = self.entries[i];
+            if !e.alive {
+                continue;
+            }
+            let n = self.text(e.name);
+            if n == ERROR_LABEL || n == ERROR_DETAILS_LABEL || keep(n, self.text(e.value)) {
+                continue;
+            }
+            self.entries[i].alive = false;
+            if !self.deleted.iter().any(|d| self.text(*d) == self.text(e.name)) {
+                self.deleted.push(e.name);
+            }
+        }
+    }
+
+    /// The current `__error__` value ("" when none).
+    pub fn error(&self) -> &str {
+        &self.err
+    }
+
+    /// Whether `__error__` is set.
+    pub fn has_error(&self) -> bool {
+        !self.err.is_empty()
+    }
+
+    /// The current `__error_details__` value ("" when none).
+    pub fn error_details(&self) -> &str {
+        &self.err_details
+    }
+
+    /// Sets `__error__` (overwrites).
+    pub fn set_error(&mut self, e: &str) {
+        self.err.clear();
+        self.err.push_str(e);
+    }
+
+    /// Sets `__error_details__` (overwrites).
+    pub fn set_error_details(&mut self, d: &str) {
+        self.err_details.clear();
+        self.err_details.push_str(d);
+    }
+
+    /// Sets both error labels (parsers, templates, unwrap).
+    pub fn set_error_with_details(&mut self, e: &str, details: &str) {
+        self.set_error(e);
+        self.set_error_details(details);
+    }
+
+    /// Clears `__error__`.
+    pub fn clear_error(&mut self) {
+        self.err.clear();
+    }
+
+    /// Clears `__error_details__`.
+    pub fn clear_error_details(&mut self) {
+        self.err_details.clear();
+    }
+
+    /// True when nothing but the stream labels describe the entry (Loki then
+    /// hands out the stream's own result, even if only details are set).
+    pub fn unchanged(&self) -> bool {
+        self.entries.is_empty() && self.deleted.is_empty() && self.err.is_empty()
+    }
+
+    /// Fills `scratch` with the merged view, sorted by name.
+    fn collect(&mut self) {
+        let mut out = std::mem::take(&mut self.scratch);
+        out.clear();
+        for (i, l) in self.stream.iter().enumerate() {
+            if self.is_deleted(&l.name) || self.live(&l.name).is_some() {
+                continue;
+            }
+            out.push((Category::Stream, Src::Stream(i)));
+        }
+        for e in &self.entries {
+            if !e.alive {
+                continue;
+            }
+            let n = self.text(e.name);
+            if (n == ERROR_LABEL && !self.err.is_empty())
+                || (n == ERROR_DETAILS_LABEL && !self.err_details.is_empty())
+            {
+                continue;
+            }
+            out.push((e.category, Src::Arena(e.name, e.value)));
+        }
+        if !self.err.is_empty() {
+            out.push((Category::Parsed, Src::Err));
+        }
+        if !self.err_details.is_empty() {
+            out.push((Category::Parsed, Src::ErrDetails));
+        }
+        out.sort_unstable_by(|a, b| self.name_of(a.1).cmp(self.name_of(b.1)));
+        self.scratch = out;
+    }
+
+    fn name_of(&self, src: Src) -> &str {
+        match src {
+            Src::Stream(i) => self.stream.as_slice().get(i).map_or("", |l| l.name.as_str()),
+            Src::Arena(n, _) => self.text(n),
+            Src::Err => ERROR_LABEL,
+            Src::ErrDetails => ERROR_DETAILS_LABEL,
+        }
+    }
+
+    fn value_of(&self, src: Src) -> &str {
+        match src {
+            Src::Stream(i) => self.stream.as_slice().get(i).map_or("", |l| l.value.as_str()),
+            Src::Arena(_, v) => self.text(v),
+            Src::Err => &self.err,
+            Src::ErrDetails => &self.err_details,
+        }
+    }
+
+    fn merged(&self) -> impl ExactSizeIterator<Item = (Category, &str, &str)> + '_ {
+        self.scratch
+            .iter()
+            .map(move |(c, src)| (*c, self.name_of(*src), self.value_of(*src)))
+    }
+
+    /// Calls `f` for every label of the merged view (error labels included)
+    /// in name order.
+    pub fn for_each_sorted(&self, f: &mut dyn FnMut(&str, &str)) {
+        let mut v: Vec<(&str, &str)> = Vec::with_capacity(self.stream.len() + self.entries.len() + 2);
+        for l in self.stream.iter() {
+            if self.is_deleted(&l.name) || self.live(&l.name).is_some() {
+                continue;
+            }
+            v.push((&l.name, &l.value));
+        }
+        for e in self.entries.iter().filter(|e| e.alive) {
+            let n = self.text(e.name);
+            if (n == ERROR_LABEL && !self.err.is_empty())
+                || (n == ERROR_DETAILS_LABEL && !self.err_details.is_empty())
+            {
+                continue;
+            }
+            v.push((n, self.text(e.value)));
+        }
+        if !self.err.is_empty() {
+            v.push((ERROR_LABEL, &self.err));
+        }
+        if !self.err_details.is_empty() {
+            v.push((ERROR_DETAILS_LABEL, &self.err_details));
+        }
+        v.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        for (n, val) in v {
+            f(n, val);
+        }
+    }
+
+    /// The full label set of the entry, shared through `cache`.
+    pub(crate) fn result(&mut self, cache: &mut ResultCache) -> Arc<LabelsResult> {
+        if self.unchanged() {
+            return cache.base.clone();
+        }
+        self.collect();
+        let hash = hash_labels(self.merged());
+        cache.intern(hash, self.merged(), || {
+            LabelsResult::new(
+                self.merged()
+                    .map(|(c, n, v)| (c, Label::new(n, v)))
+                    .collect(),
+            )
+        })
+    }
+
+    /// The label set reduced to a grouping, as Loki's grouped results: an
+    /// entry with `__error__` keeps every label; `by` keeps only the listed
+    /// labels; `without` removes them.
+    pub(crate) fn grouped_result(
+        &mut self,
+        grouping: &Grouping,
+        cache: &mut ResultCache,
+    ) -> Arc<LabelsResult> {
+        if self.has_error() {
+            return self.result(cache);
+        }
+        if grouping.no_labels() {
+            return cache.empty.clone();
+        }
+        let mut picked: Vec<(&str, &str)> = Vec::new();
+        if grouping.without {
+            for l in self.stream.iter() {
+                if self.is_deleted(&l.name)
+                    || self.live(&l.name).is_some()
+                    || grouping.names.iter().any(|g| *g == l.name)
+                {
+                    continue;
+                }
+                picked.push((&l.name, &l.value));
+            }
+            for e in self.entries.iter().filter(|e| e.alive) {
+                let n = self.text(e.name);
+                if grouping.names.iter().any(|g| g == n) {
+                    continue;
+                }
+                picked.push((n, self.text(e.value)));
+            }
+        } else {
+            for g in grouping.names.iter() {
+                // Loki checks deletions before additions here.
+                if self.is_deleted(g) {
+                    continue;
+                }
+                if let Some(e) = self.live(g) {
+                    picked.push((g, self.text(e.value)));
+                } else if let Some(v) = self.stream.get(g).filter(|v| !v.is_empty()) {
+                    picked.push((g, v));
+                }
+            }
+        }
+        picked.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        picked.dedup_by(|a, b| a.0 == b.0);
+        let items = || picked.iter().map(|(n, v)| (Category::Stream, *n, *v));
+        let hash = hash_labels(items()) ^ 0x5bd1_e995;
+        cache.intern(hash, items(), || {
+            LabelsResult::new(
+                picked
+                    .iter()
+                    .map(|(n, v)| (Category::Stream, Label::new(*n, *v)))
+                    .collect(),
+            )
+        })
+    }
+}
+
+/// A label grouping applied to extracted samples (`by` / `without`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Grouping {
+    /// True for `without`.
+    pub without: bool,
+    /// The labels.
+    pub names: Vec<String>,
+}
+
+impl Grouping {
+    /// `by ()`: samples carry no labels.
+    pub fn no_labels(&self) -> bool {
+        !self.without && self.names.is_empty()
+    }
+}
+
+/// Interned results of one stream: entries with equal label sets share one
+/// `Arc`. Bounded: the map is dropped when it grows past its limit.
+pub(crate) struct ResultCache {
+    base: Arc<LabelsResult>,
+    empty: Arc<LabelsResult>,
+    map: HashMap<u64, Arc<LabelsResult>, PassThrough>,
+}
+
+/// How many distinct label sets one stream keeps interned.
+const RESULT_CACHE_LIMIT: usize = 4096;
+
+impl ResultCache {
+    pub(crate) fn new(base: Arc<LabelsResult>) -> ResultCache {
+        ResultCache {
+            base,
+            empty: Arc::new(LabelsResult::new(Vec::new())),
+            map: HashMap::default(),
+        }
+    }
+
+    /// The result of an unchanged entry.
+    pub(crate) fn base(&self) -> &Arc<LabelsResult> {
+        &self.base
+    }
+
+    fn intern<'a>(
+        &mut self,
+        hash: u64,
+        items: impl ExactSizeIterator<Item = (Category, &'a str, &'a str)>,
+        build: impl FnOnce() -> LabelsResult,
+    ) -> Arc<LabelsResult> {
+        if let Some(r) = self.map.get(&hash) {
+            if r.same_as(items) {
+                return r.clone();
+            }
+            return Arc::new(build());
+        }
+        if self.map.len() >= RESULT_CACHE_LIMIT {
+            self.map.clear();
+        }
+        let r = Arc::new(build());
+        self.map.insert(hash, r.clone());
+        r
+    }
+}
+
+/// What a template sees while rendering one entry.
+pub(crate) struct TemplateView<'a> {
+    pub(crate) labels: &'a LabelsBuilder,
+    pub(crate) line: &'a str,
+    pub(crate) ts: i64,
+    pub(crate) now: i64,
+}
+
+impl TemplateContext for TemplateView<'_> {
+    fn label(&self, name: &str) -> Option<&str> {
+        self.labels.get_for_template(name)
+    }
+    fn for_each_label(&self, f: &mut dyn FnMut(&str, &str)) {
+        self.labels.for_each_sorted(f)
+    }
+    fn line(&self) -> &str {
+        self.line
+    }
+    fn timestamp(&self) -> i64 {
+        self.ts
+    }
+    fn now(&self) -> i64 {
+        self.now
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn builder(stream: &[(&str, &str)]) -> LabelsBuilder {
+        LabelsBuilder::new(Arc::new(Labels::from_pairs(stream.iter().copied())))
+    }
+
+    fn all(r: &LabelsResult) -> String {
+        r.all().to_string()
+    }
+
+    #[test]
+    fn sanitizes_names_like_loki() {
+        let cases = [
+            ("user-agent", "user_agent"),
+            ("1st", "_1st"),
+            ("sp ace", "sp_ace"),
+            ("héllo", "h_llo"),
+            ("  padded ", "padded"),
+            ("a:b", "a_b"),
+            ("", ""),
+            ("   ", ""),
+        ];
+        for (input, want) in cases {
+            let mut out = String::new();
+            sanitize_into(&mut out, input);
+            assert_eq!(out, want, "{input:?}");
+        }
+        let mut prefix = String::from("a");
+        prefix.push('_');
+        append_sanitized(&mut prefix, "1b");
+        assert_eq!(prefix, "a_1b");
+    }
+
+    #[test]
+    fn priority_parsed_over_metadata_over_stream() {
+        let mut b = builder(&[("app", "web"), ("level", "info")]);
+        b.reset(&[("trace", "t1"), ("level", "debug")]);
+        // metadata named like a stream label is renamed
+        assert_eq!(b.get("level_extracted"), Some("debug"));
+        assert_eq!(b.get("level"), Some("info"));
+        assert_eq!(b.get("trace"), Some("t1"));
+        b.set_parsed("trace", "t2");
+        assert_eq!(b.get_with_category("trace"), Some(("t2", Category::Parsed)));
+        b.set_parsed("app", "api");
+        assert_eq!(b.get("app"), Some("api"));
+        let mut cache = ResultCache::new(Arc::new(LabelsResult::from_stream(b.stream_labels())));
+        let r = b.result(&mut cache);
+        assert_eq!(
+            all(&r),
+            r#"{app="api", level="info", level_extracted="debug", trace="t2"}"#
+        );
+        assert_eq!(r.parsed().to_string(), r#"{app="api", trace="t2"}"#);
+        assert_eq!(r.stream().to_string(), r#"{level="info"}"#);
+        assert_eq!(r.structured_metadata().to_string(), r#"{level_extracted="debug"}"#);
+    }
+
+    #[test]
+    fn base_has_sees_stream_and_metadata() {
+        let mut b = builder(&[("job", "x")]);
+        b.reset(&[("trace_id", "abc")]);
+        assert!(b.base_has("job"));
+        assert!(b.base_has("trace_id"));
+        assert!(!b.base_has("other"));
+    }
+
+    #[test]
+    fn first_extraction_wins_is_tracked() {
+        let mut b = builder(&[]);
+        b.reset(&[]);
+        assert!(b.should_extract("a"));
+        b.set_parsed("a", "1");
+        assert!(!b.should_extract("a"));
+        b.delete("a");
+        assert!(!b.should_extract("a"), "deleting does not reopen the name");
+        b.reset(&[]);
+        assert!(b.should_extract("a"), "state is per entry");
+    }
+
+    #[test]
+    fn delete_and_errors_shape_the_result() {
+        let mut b = builder(&[("app", "web"), ("env", "prod")]);
+        let mut cache = ResultCache::new(Arc::new(LabelsResult::from_stream(b.stream_labels())));
+        b.reset(&[]);
+        assert!(b.unchanged());
+        assert!(Arc::ptr_eq(&b.result(&mut cache), cache.base()));
+        b.delete("env");
+        b.set_error_with_details("JSONParserErr", "boom");
+        let r = b.result(&mut cache);
+        assert_eq!(
+            all(&r),
+            r#"{__error__="JSONParserErr", __error_details__="boom", app="web"}"#
+        );
+        assert_eq!(r.error(), Some("JSONParserErr"));
+        assert_eq!(b.get("env"), None);
+        // a deleted name can be set again as a parsed label
+        b.set_parsed("env", "dev");
+        assert_eq!(b.get("env"), Some("dev"));
+    }
+
+    #[test]
+    fn equal_label_sets_share_one_result() {
+        let mut b = builder(&[("app", "web")]);
+        let mut cache = ResultCache::new(Arc::new(LabelsResult::from_stream(b.stream_labels())));
+        b.reset(&[]);
+        b.set_parsed("status", "200");
+        let r1 = b.result(&mut cache);
+        b.reset(&[]);
+        b.set_parsed("status", "200");
+        let r2 = b.result(&mut cache);
+        b.reset(&[]);
+        b.set_parsed("status", "500");
+        let r3 = b.result(&mut cache);
+        assert!(Arc::ptr_eq(&r1, &r2));
+        assert!(!Arc::ptr_eq(&r1, &r3));
+        assert_ne!(r1.hash(), r3.hash());
+    }
+
+    #[test]
+    fn many_labels_grow_the_index() {
+        let mut b = builder(&[]);
+        for round in 0..3 {
+            b.reset(&[]);
+            for i in 0..300 {
+                b.set_parsed(&format!("k{i}"), &format!("v{i}-{round}"));
+            }
+            for i in 0..300 {
+                assert_eq!(b.get(&format!("k{i}")), Some(format!("v{i}-{round}").as_str()));
+            }
+        }
+    }
+
+    #[test]
+    fn grouping_keeps_or_removes_labels() {
+        let mut b = builder(&[("app", "web"), ("env", "prod")]);
+        let mut cache = ResultCache::new(Arc::new(LabelsResult::from_stream(b.stream_labels())));
+        b.reset(&[]);
+        b.set_parsed("status", "500");
+        let by = Grouping {
+            without: false,
+            names: vec!["status".into(), "app".into(), "missing".into()],
+        };
+        assert_eq!(all(&b.grouped_result(&by, &mut cache)), r#"{app="web", status="500"}"#);
+        let without = Grouping {
+            without: true,
+            names: vec!["status".into()],
+        };
+        assert_eq!(
+            all(&b.grouped_result(&without, &mut cache)),
+            r#"{app="web", env="prod"}"#
+        );
+        let none = Grouping::default();
+        assert!(b.grouped_result(&none, &mut cache).all().is_empty());
+        b.set_error("X");
+        assert_eq!(
+            all(&b.grouped_result(&by, &mut cache)),
+            r#"{__error__="X", app="web", env="prod", status="500"}"#
+        );
+    }
+}

@@ -1,0 +1,1 @@
+//! Pipeline-level tests: hoisting, stage interplay and cases from Loki's answers.
