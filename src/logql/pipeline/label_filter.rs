@@ -2,6 +2,7 @@
 //!
 //! * String matchers compare the label value ("" when missing); only they see
 //!   `__error__`. (`__error_details__` is not a label to them: it reads "".)
+//!   Their regexes get Loki's literal simplification (see `label_regex`).
 //! * Number, duration and bytes comparisons drop an entry whose label is
 //!   missing, and keep an entry whose value does not convert, recording
 //!   `LabelFilterErr` only when the entry has no error yet.
@@ -10,9 +11,10 @@
 
 use crate::logql::ast::{CmpOp, IpPattern, LabelFilterExpr};
 use crate::logql::duration::{parse_bytes, parse_go_duration};
-use crate::model::Matcher;
+use crate::model::MatchOp;
 
 use super::go_float::parse_go_float;
+use super::label_regex::LabelRegex;
 use super::labels::{LabelsBuilder, ERROR_LABEL};
 use super::line_filter::contains_ip_in;
 
@@ -26,8 +28,8 @@ pub enum LabelFilterStage {
     And(Box<LabelFilterStage>, Box<LabelFilterStage>),
     /// Either side, left first.
     Or(Box<LabelFilterStage>, Box<LabelFilterStage>),
-    /// String comparison.
-    Matcher(Matcher),
+    /// String comparison: name, and the test of the value.
+    Matcher(String, StringTest),
     /// Numeric comparison.
     Number(String, CmpOp, f64),
     /// Duration comparison (ns).
@@ -36,6 +38,30 @@ pub enum LabelFilterStage {
     Bytes(String, CmpOp, u64),
     /// `name = ip(...)` / `name != ip(...)`.
     Ip(String, bool, IpPattern),
+}
+
+/// The value test of a string label filter.
+#[derive(Clone, Debug)]
+pub enum StringTest {
+    /// `=`
+    Equal(String),
+    /// `!=`
+    NotEqual(String),
+    /// `=~`
+    Regex(LabelRegex),
+    /// `!~`
+    NotRegex(LabelRegex),
+}
+
+impl StringTest {
+    fn matches(&self, v: &str) -> bool {
+        match self {
+            StringTest::Equal(s) => v == s,
+            StringTest::NotEqual(s) => v != s,
+            StringTest::Regex(r) => r.matches(v),
+            StringTest::NotRegex(r) => !r.matches(v),
+        }
+    }
 }
 
 fn cmp<T: PartialOrd>(op: CmpOp, a: T, b: T) -> bool {
@@ -59,7 +85,15 @@ impl LabelFilterStage {
             LabelFilterExpr::Or(a, b) => {
                 LabelFilterStage::Or(Box::new(Self::new(a)), Box::new(Self::new(b)))
             }
-            LabelFilterExpr::Matcher(m) => LabelFilterStage::Matcher(m.clone()),
+            LabelFilterExpr::Matcher(m) => {
+                let test = match m.op {
+                    MatchOp::Eq => StringTest::Equal(m.value.clone()),
+                    MatchOp::Neq => StringTest::NotEqual(m.value.clone()),
+                    MatchOp::Re => StringTest::Regex(LabelRegex::new(&m.value)),
+                    MatchOp::Nre => StringTest::NotRegex(LabelRegex::new(&m.value)),
+                };
+                LabelFilterStage::Matcher(m.name.clone(), test)
+            }
             LabelFilterExpr::Number { name, op, value } => LabelFilterStage::Number(name.clone(), *op, *value),
             LabelFilterExpr::Duration { name, op, value } => {
                 LabelFilterStage::Duration(name.clone(), *op, *value)
@@ -76,7 +110,7 @@ impl LabelFilterStage {
                 a.label_names(out);
                 b.label_names(out);
             }
-            LabelFilterStage::Matcher(m) => out.push(m.name.clone()),
+            LabelFilterStage::Matcher(n, _) => out.push(n.clone()),
             LabelFilterStage::Number(n, ..)
             | LabelFilterStage::Duration(n, ..)
             | LabelFilterStage::Bytes(n, ..)
@@ -93,11 +127,11 @@ impl LabelFilterStage {
                 l && r
             }
             LabelFilterStage::Or(a, b) => a.process(lbs) || b.process(lbs),
-            LabelFilterStage::Matcher(m) => {
-                if m.name == ERROR_LABEL {
-                    m.matches(lbs.error())
+            LabelFilterStage::Matcher(name, test) => {
+                if name == ERROR_LABEL {
+                    test.matches(lbs.error())
                 } else {
-                    m.matches(lbs.get(&m.name).unwrap_or(""))
+                    test.matches(lbs.get(name).unwrap_or(""))
                 }
             }
             LabelFilterStage::Number(name, op, want) => {
@@ -148,7 +182,7 @@ fn convert<T>(
 mod tests {
     use super::*;
     use crate::logql::ast::IpMatcher;
-    use crate::model::{Labels, MatchOp};
+    use crate::model::{Labels, Matcher};
     use std::sync::Arc;
 
     fn builder(parsed: &[(&str, &str)]) -> LabelsBuilder {
@@ -195,6 +229,7 @@ mod tests {
             (m("empty", MatchOp::Eq, ""), &[], true),
             (m("app", MatchOp::Re, "w.b"), &[], true),
             (m("app", MatchOp::Re, "w"), &[], false),
+            (m("app", MatchOp::Re, "e.*"), &[], true),
             (m("app", MatchOp::Nre, "api|db"), &[], true),
             (m("msg", MatchOp::Eq, ""), &[("msg", "")], true),
         ];

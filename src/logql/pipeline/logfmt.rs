@@ -497,7 +497,7 @@ mod tests {
             ("open=\"never", &[], Some("logfmt syntax error at pos 12 : unterminated quoted value")),
             ("  spaced   out=1  ", &[("spaced", ""), ("out", "1")], None),
             ("", &[], None),
-            ("{\"level\": \"info\"}", &[], Some("logfmt syntax error at pos 2 : unexpected '\"'")),
+            ("{\"level\": \"info\"}", &[], Some("logfmt syntax error at pos 11 : unexpected '\"'")),
         ];
         for (line, want, err) in cases {
             let (got, e) = decode(line);

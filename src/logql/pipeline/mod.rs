@@ -18,6 +18,7 @@ mod json;
 mod keep;
 mod label_filter;
 mod label_format;
+mod label_regex;
 mod labels;
 mod line_filter;
 mod line_format;
