@@ -13,7 +13,7 @@
 
 use std::fmt;
 
-use super::labels::{append_sanitized, sanitize_into, LabelsBuilder, EXTRACTED_SUFFIX};
+use super::labels::{append_sanitized, extract_resolved, KeyCache, LabelsBuilder, Resolved, EXTRACTED_SUFFIX};
 use crate::logql::ast::{JsonExtraction, JsonPathPart};
 
 /// Error label value of a JSON parsing failure.
@@ -487,13 +487,18 @@ fn open_object(data: &[u8], from: usize, end: usize) -> Result<Option<usize>, Js
 // ---------------------------------------------------------------------------
 // `| json` without parameters
 
-/// `| json`: every scalar member becomes a label.
+const MEMBER: u8 = 0;
+const ENTER: u8 = 1;
+const LEAVE: u8 = 2;
+
+/// `| json`: every scalar member becomes a label. Label names are resolved
+/// once per key sequence of the stream (see [`KeyCache`]).
 #[derive(Default)]
 pub struct JsonStage {
     walker: Walker,
     prefix: String,
     prefix_lens: Vec<usize>,
-    name: String,
+    keys: KeyCache,
 }
 
 impl JsonStage {
@@ -509,13 +514,15 @@ impl JsonStage {
             walker,
             prefix,
             prefix_lens,
-            name,
+            keys,
         } = self;
         prefix.clear();
         prefix_lens.clear();
+        keys.start();
         let res = walker.walk(line, true, &mut |ev| {
             match ev {
                 Event::Enter { key } => {
+                    keys.next(ENTER, key, || None);
                     prefix_lens.push(prefix.len());
                     if !prefix.is_empty() {
                         prefix.push('_');
@@ -523,11 +530,30 @@ impl JsonStage {
                     append_sanitized(prefix, key);
                 }
                 Event::Leave => {
+                    keys.next(LEAVE, "", || None);
                     let l = prefix_lens.pop().unwrap_or(0);
                     prefix.truncate(l);
                 }
                 Event::Member { key, value, ty } => {
-                    extract_member(key, value, ty, prefix, name, lbs);
+                    let idx = keys.next(MEMBER, key, || {
+                        let mut name = String::with_capacity(prefix.len() + key.len() + 1);
+                        if !prefix.is_empty() {
+                            name.push_str(prefix);
+                            name.push('_');
+                        }
+                        append_sanitized(&mut name, key);
+                        Some(Resolved::new(name, lbs))
+                    });
+                    if !matches!(ty, ValueType::String | ValueType::Number | ValueType::Boolean) {
+                        return Ok(());
+                    }
+                    if let Some(r) = idx.and_then(|i| keys.name(i)) {
+                        extract_resolved(r, lbs, |out| match ty {
+                            ValueType::String => push_json_string(value, out),
+                            ValueType::Boolean => out.push_str(if value == "true" { "true" } else { "false" }),
+                            _ => out.push_str(value),
+                        });
+                    }
                 }
             }
             Ok(())
@@ -536,36 +562,6 @@ impl JsonStage {
             lbs.set_error_with_details(JSON_PARSER_ERR, e.as_str());
         }
     }
-}
-
-/// Sets the label of one scalar member (flattened name, collision suffix,
-/// first extraction wins).
-fn extract_member(key: &str, value: &str, ty: ValueType, prefix: &str, name: &mut String, lbs: &mut LabelsBuilder) {
-                if !matches!(ty, ValueType::String | ValueType::Number | ValueType::Boolean) {
-                    return;
-                }
-                if prefix.is_empty() {
-                    sanitize_into(name, key);
-                } else {
-                    name.clear();
-                    name.push_str(prefix);
-                    name.push('_');
-                    append_sanitized(name, key);
-                }
-                if name.is_empty() {
-                    return;
-                }
-                if lbs.base_has(name) {
-                    name.push_str(EXTRACTED_SUFFIX);
-                }
-                if !lbs.should_extract(name) {
-                    return;
-                }
-                lbs.set_parsed_with(name, |out| match ty {
-                    ValueType::String => push_json_string(value, out),
-                    ValueType::Boolean => out.push_str(if value == "true" { "true" } else { "false" }),
-                    _ => out.push_str(value),
-                });
 }
 
 // ---------------------------------------------------------------------------

@@ -196,7 +196,6 @@ impl<'a> Parser<'a> {
 
     /// After `(`: a group, or None for a flag group that only sets flags.
     fn group(&mut self) -> Option<Option<Node>> {
-        let mut capture = true;
         if self.chars.peek() == Some(&'?') {
             self.chars.next();
             match self.chars.peek() {
@@ -219,10 +218,7 @@ impl<'a> Parser<'a> {
                             'i' => fold = !negate,
                             '-' => negate = true,
                             'U' => {}
-                            ':' => {
-                                capture = false;
-                                break;
-                            }
+                            ':' => break,
                             ')' => {
                                 self.fold = fold;
                                 return Some(None);
@@ -245,7 +241,7 @@ impl<'a> Parser<'a> {
         if self.chars.next() != Some(')') {
             return None;
         }
-        Some(Some(if capture { Node::Capture(Box::new(inner)) } else { inner }))
+        Some(Some(Node::Capture(Box::new(inner))))
     }
 }
 

@@ -53,6 +53,11 @@ impl LabelsResult {
     /// Builds a result from labels sorted by name, each with its category.
     pub(crate) fn new(labels: Vec<(Category, Label)>) -> LabelsResult {
         let hash = hash_labels(labels.iter().map(|(c, l)| (*c, l.name.as_str(), l.value.as_str())));
+        LabelsResult::with_hash(labels, hash)
+    }
+
+    /// Like [`Self::new`] when the caller already hashed the labels.
+    fn with_hash(labels: Vec<(Category, Label)>, hash: u64) -> LabelsResult {
         let categories = labels.iter().map(|(c, _)| *c).collect();
         let all = Labels::from_sorted(labels.into_iter().map(|(_, l)| l).collect());
         LabelsResult {
@@ -204,6 +209,14 @@ pub(crate) type PassThrough = BuildHasherDefault<PassThroughHasher>;
 /// of a leading digit when `out` is still empty (Loki's rule for the first
 /// part of a name).
 pub(crate) fn append_sanitized(out: &mut String, key: &str) {
+    let b = key.as_bytes();
+    if !b.is_empty()
+        && !(out.is_empty() && b[0].is_ascii_digit())
+        && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
+    {
+        out.push_str(key);
+        return;
+    }
     let key = key.trim();
     if key.is_empty() {
         return;
@@ -282,6 +295,8 @@ pub struct LabelsBuilder {
     err: String,
     err_details: String,
     scratch: Vec<(Category, Src)>,
+    /// Metadata labels set for this entry (collision checks are needed only then).
+    metadata: usize,
 }
 
 /// Where a label of the merged view lives.
@@ -305,6 +320,7 @@ impl LabelsBuilder {
             err: String::new(),
             err_details: String::new(),
             scratch: Vec::new(),
+            metadata: 0,
         }
     }
 
@@ -323,6 +339,7 @@ impl LabelsBuilder {
         self.deleted.clear();
         self.err.clear();
         self.err_details.clear();
+        self.metadata = structured_metadata.len();
         for (name, value) in structured_metadata {
             if self.stream_has(name) {
                 let mut n = String::with_capacity(name.len() + EXTRACTED_SUFFIX.len());
@@ -413,7 +430,7 @@ impl LabelsBuilder {
         self.deleted.iter().any(|s| self.text(*s) == name)
     }
 
-    fn stream_has(&self, name: &str) -> bool {
+    pub(crate) fn stream_has(&self, name: &str) -> bool {
         self.stream.get(name).is_some()
     }
 
@@ -424,6 +441,46 @@ impl LabelsBuilder {
             || self
                 .live(name)
                 .is_some_and(|e| e.category == Category::StructuredMetadata)
+    }
+
+    /// Whether the entry has structured metadata (name collisions with it
+    /// are possible).
+    pub fn has_metadata(&self) -> bool {
+        self.metadata > 0
+    }
+
+    /// Whether `name` (with its [`fx_hash`]) is a metadata label of the entry.
+    pub(crate) fn is_metadata(&self, name: &str, hash: u64) -> bool {
+        self.find(name, hash)
+            .is_some_and(|i| self.entries[i].alive && self.entries[i].category == Category::StructuredMetadata)
+    }
+
+    /// A parser's extraction: sets the parsed label `name` (hash from
+    /// [`fx_hash`]) with the value `write` appends, unless a parser already
+    /// extracted that name for this entry (first extraction wins). Returns
+    /// whether the label was set.
+    pub(crate) fn extract_with(&mut self, name: &str, hash: u64, write: impl FnOnce(&mut String)) -> bool {
+        let found = self.find(name, hash);
+        if found.is_some_and(|i| self.entries[i].extracted) {
+            return false;
+        }
+        let start = self.arena.len();
+        write(&mut self.arena);
+        let value = Span {
+            start: start as u32,
+            end: self.arena.len() as u32,
+        };
+        match found {
+            Some(i) => {
+                let e = &mut self.entries[i];
+                e.value = value;
+                e.category = Category::Parsed;
+                e.alive = true;
+                e.extracted = true;
+            }
+            None => self.push_entry(Category::Parsed, name, hash, value),
+        }
+        true
     }
 
     /// Whether a parser may still extract `name` (first extraction wins).
@@ -482,18 +539,6 @@ impl LabelsBuilder {
         self.set(Category::Parsed, name, value);
     }
 
-    /// Sets a parsed label whose value `write` appends to the given buffer;
-    /// saves a copy for parsers that decode values.
-    pub fn set_parsed_with(&mut self, name: &str, write: impl FnOnce(&mut String)) {
-        let start = self.arena.len();
-        write(&mut self.arena);
-        let value = Span {
-            start: start as u32,
-            end: self.arena.len() as u32,
-        };
-        self.set_span(Category::Parsed, name, value);
-    }
-
     fn set(&mut self, category: Category, name: &str, value: &str) {
         let value = self.push_text(value);
         self.set_span(category, name, value);
@@ -517,20 +562,22 @@ impl LabelsBuilder {
                 e.category = category;
                 e.alive = true;
             }
-            None => {
-                let name_span = self.push_text(name);
-                self.entries.push(Entry {
-                    name: name_span,
-                    value,
-                    hash,
-                    category,
-                    alive: true,
-                    extracted: category == Category::Parsed,
-                });
-                let idx = self.entries.len() - 1;
-                self.insert_index(hash, idx);
-            }
+            None => self.push_entry(category, name, hash, value),
         }
+    }
+
+    fn push_entry(&mut self, category: Category, name: &str, hash: u64, value: Span) {
+        let name_span = self.push_text(name);
+        self.entries.push(Entry {
+            name: name_span,
+            value,
+            hash,
+            category,
+            alive: true,
+            extracted: category == Category::Parsed,
+        });
+        let idx = self.entries.len() - 1;
+        self.insert_index(hash, idx);
     }
 
     /// Removes a label of any category.
@@ -717,10 +764,11 @@ impl LabelsBuilder {
         self.collect();
         let hash = hash_labels(self.merged());
         cache.intern(hash, self.merged(), || {
-            LabelsResult::new(
+            LabelsResult::with_hash(
                 self.merged()
                     .map(|(c, n, v)| (c, Label::new(n, v)))
                     .collect(),
+                hash,
             )
         })
     }
@@ -773,15 +821,144 @@ impl LabelsBuilder {
         picked.sort_unstable_by(|a, b| a.0.cmp(b.0));
         picked.dedup_by(|a, b| a.0 == b.0);
         let items = || picked.iter().map(|(n, v)| (Category::Stream, *n, *v));
-        let hash = hash_labels(items()) ^ 0x5bd1_e995;
+        let hash = hash_labels(items());
         cache.intern(hash, items(), || {
-            LabelsResult::new(
+            LabelsResult::with_hash(
                 picked
                     .iter()
                     .map(|(n, v)| (Category::Stream, Label::new(*n, *v)))
                     .collect(),
+                hash,
             )
         })
+    }
+}
+
+// ---------------------------------------------------------------------------
+// per-stream cache of extracted label names
+
+/// A key's label name for one stream: sanitised (and flattened), with the
+/// `_extracted` suffix when a stream label has the name.
+#[derive(Clone, Debug)]
+pub(crate) struct Resolved {
+    /// The final name ("" when the key sanitises to nothing).
+    pub(crate) name: String,
+    /// Its [`fx_hash`].
+    pub(crate) hash: u64,
+    /// Whether the suffix was added for a stream label.
+    pub(crate) stream_collision: bool,
+}
+
+impl Resolved {
+    /// Resolves a sanitised name against the stream labels of `lbs`.
+    pub(crate) fn new(mut name: String, lbs: &LabelsBuilder) -> Resolved {
+        let stream_collision = !name.is_empty() && lbs.stream_has(&name);
+        if stream_collision {
+            name.push_str(EXTRACTED_SUFFIX);
+        }
+        let hash = fx_hash(name.as_bytes());
+        Resolved {
+            name,
+            hash,
+            stream_collision,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct SeqItem {
+    kind: u8,
+    raw: (u32, u32),
+    name: u32,
+}
+
+/// How many keys of a line the cache remembers.
+const SEQ_LIMIT: usize = 4096;
+
+/// Remembers the keys of the previous line of a stream, in order, with
+/// their resolved names. Lines of one stream usually repeat the same keys in
+/// the same order; while a line follows the previous one, a key costs one
+/// comparison instead of sanitising, collision checks and hashing.
+#[derive(Default)]
+pub(crate) struct KeyCache {
+    seq: Vec<SeqItem>,
+    raw: String,
+    names: Vec<Resolved>,
+    /// The name of a key past the remembered length (valid until the next key).
+    spare: Option<Resolved>,
+    pos: usize,
+    in_sync: bool,
+}
+
+impl KeyCache {
+    /// Starts a line.
+    pub(crate) fn start(&mut self) {
+        self.pos = 0;
+        self.in_sync = true;
+    }
+
+    /// The next event of the line: `kind` is the caller's event type, `key`
+    /// the raw key. Returns the index of the resolved name (see
+    /// [`Self::name`]), computing it with `resolve` when the line left the
+    /// remembered sequence; `resolve` returning None records no name.
+    pub(crate) fn next(&mut self, kind: u8, key: &str, resolve: impl FnOnce() -> Option<Resolved>) -> Option<usize> {
+        let pos = self.pos;
+        self.pos += 1;
+        if self.in_sync {
+            if let Some(it) = self.seq.get(pos) {
+                if it.kind == kind && self.raw.get(it.raw.0 as usize..it.raw.1 as usize) == Some(key) {
+                    return (it.name != u32::MAX).then_some(it.name as usize);
+                }
+            }
+            self.in_sync = false;
+            self.seq.truncate(pos);
+            self.raw.truncate(self.seq.last().map_or(0, |it| it.raw.1 as usize));
+            let keep = self.seq.iter().filter(|it| it.name != u32::MAX).count();
+            self.names.truncate(keep);
+        }
+        let resolved = resolve();
+        if self.seq.len() != pos || pos >= SEQ_LIMIT {
+            // not remembered: the name is used once
+            self.spare = resolved;
+            return self.spare.as_ref().map(|_| usize::MAX);
+        }
+        let idx = resolved.map(|r| {
+            self.names.push(r);
+            self.names.len() - 1
+        });
+        let a = self.raw.len() as u32;
+        self.raw.push_str(key);
+        self.seq.push(SeqItem {
+            kind,
+            raw: (a, self.raw.len() as u32),
+            name: idx.map_or(u32::MAX, |i| i as u32),
+        });
+        idx
+    }
+
+    /// A resolved name by index.
+    pub(crate) fn name(&self, i: usize) -> Option<&Resolved> {
+        if i == usize::MAX {
+            return self.spare.as_ref();
+        }
+        self.names.get(i)
+    }
+}
+
+/// Sets an extracted label under its resolved name: the suffix is added
+/// when an entry's metadata has the name; first extraction wins.
+pub(crate) fn extract_resolved(r: &Resolved, lbs: &mut LabelsBuilder, write: impl FnOnce(&mut String)) {
+    if r.name.is_empty() {
+        return;
+    }
+    if !r.stream_collision && lbs.has_metadata() && lbs.is_metadata(&r.name, r.hash) {
+        let mut n = String::with_capacity(r.name.len() + EXTRACTED_SUFFIX.len());
+        n.push_str(&r.name);
+        n.push_str(EXTRACTED_SUFFIX);
+        let h = fx_hash(n.as_bytes());
+        lbs.extract_with(&n, h, write);
+    } else {
+        lbs.extract_with(&r.name, r.hash, write);
     }
 }
 

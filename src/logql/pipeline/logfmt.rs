@@ -5,7 +5,7 @@
 //! malformed pairs in non-strict mode and the same error texts
 //! (`logfmt syntax error at pos 2 : unexpected '"'`).
 
-use super::labels::{sanitize_into, LabelsBuilder, EXTRACTED_SUFFIX};
+use super::labels::{extract_resolved, sanitize_into, KeyCache, LabelsBuilder, Resolved, EXTRACTED_SUFFIX};
 use crate::logql::ast::LogfmtParser;
 
 /// Error label value of a strict logfmt failure.
@@ -329,8 +329,8 @@ pub struct LogfmtStage {
     /// (label, key) pairs; empty for "every key".
     extractions: Vec<(String, String)>,
     dec: Decoder,
+    keys: KeyCache,
     name: String,
-    value: String,
 }
 
 impl LogfmtStage {
@@ -345,8 +345,8 @@ impl LogfmtStage {
                 .map(|e| (e.label.clone(), e.key.clone()))
                 .collect(),
             dec: Decoder::default(),
+            keys: KeyCache::default(),
             name: String::new(),
-            value: String::new(),
         }
     }
 
@@ -369,38 +369,35 @@ impl LogfmtStage {
 
     fn every_key(&mut self, line: &str, lbs: &mut LabelsBuilder) {
         self.dec.reset();
+        self.keys.start();
         while !self.dec.eol(line) {
             let before = self.dec.pos;
             if !self.dec.scan(line) {
-                if self.strict {
-                    break;
-                }
-                if self.dec.pos == before {
+                if self.strict || self.dec.pos == before {
                     break;
                 }
                 continue;
             }
-            sanitize_into(&mut self.name, self.dec.key(line));
-            if self.name.is_empty() {
+            let key = self.dec.key(line);
+            let idx = self.keys.next(0, key, || {
+                let mut n = String::with_capacity(key.len());
+                sanitize_into(&mut n, key);
+                Some(Resolved::new(n, lbs))
+            });
+            let Some(r) = idx.and_then(|i| self.keys.name(i)) else {
                 continue;
-            }
-            if lbs.base_has(&self.name) {
-                self.name.push_str(EXTRACTED_SUFFIX);
-            }
-            if !lbs.should_extract(&self.name) {
-                continue;
-            }
+            };
             let v = self.dec.value(line);
             if v.is_empty() && !self.keep_empty {
                 continue;
             }
-            if v.contains('\u{FFFD}') {
-                self.value.clear();
-                self.value.push_str(&v.replace('\u{FFFD}', " "));
-                lbs.set_parsed(&self.name, &self.value);
-            } else {
-                lbs.set_parsed(&self.name, v);
-            }
+            extract_resolved(r, lbs, |out| {
+                if v.contains('\u{FFFD}') {
+                    out.push_str(&v.replace('\u{FFFD}', " "));
+                } else {
+                    out.push_str(v);
+                }
+            });
         }
         self.finish(lbs);
     }
@@ -415,10 +412,7 @@ impl LogfmtStage {
         while !self.dec.eol(line) {
             let before = self.dec.pos;
             if !self.dec.scan(line) {
-                if self.strict {
-                    break;
-                }
-                if self.dec.pos == before {
+                if self.strict || self.dec.pos == before {
                     break;
                 }
                 continue;
