@@ -225,6 +225,37 @@ impl MatchOp {
     }
 }
 
+/// How a regex matcher (`=~` / `!~`) tests a value.
+///
+/// Most regexes in real queries need no regex engine: Grafana sends `.+`
+/// and `.*` for "All", and literal alternations for multi-value variables.
+/// Recognising them keeps matcher construction cheap and matching fast.
+#[derive(Clone, Debug)]
+pub enum RegexMatch {
+    /// The regex is a plain literal: match by equality with the matcher value.
+    Literal,
+    /// The regex is an alternation of plain literals (`a|b|c`).
+    OneOf(Box<[String]>),
+    /// `.*` with `.` matching newlines: matches every value.
+    Any,
+    /// `.+` with `.` matching newlines: matches every non-empty value.
+    NonEmpty,
+    /// A regex compiled by the caller, already anchored at both ends.
+    Compiled(Regex),
+}
+
+impl RegexMatch {
+    fn is_match(&self, literal: &str, v: &str) -> bool {
+        match self {
+            RegexMatch::Literal => v == literal,
+            RegexMatch::OneOf(set) => set.iter().any(|s| s == v),
+            RegexMatch::Any => true,
+            RegexMatch::NonEmpty => !v.is_empty(),
+            RegexMatch::Compiled(re) => re.is_match(v),
+        }
+    }
+}
+
 /// A label matcher `name op "value"`. Regex matchers are compiled once,
 /// anchored as `^(?:value)$` like Prometheus/Loki; a missing label matches as
 /// the empty string.
@@ -236,7 +267,7 @@ pub struct Matcher {
     pub op: MatchOp,
     /// The value or regex source as written (unescaped).
     pub value: String,
-    re: Option<Regex>,
+    re: Option<RegexMatch>,
 }
 
 impl Matcher {
@@ -248,7 +279,9 @@ impl Matcher {
     ) -> Result<Self, regex::Error> {
         let value = value.into();
         let re = match op {
-            MatchOp::Re | MatchOp::Nre => Some(Regex::new(&format!("^(?:{value})$"))?),
+            MatchOp::Re | MatchOp::Nre => Some(RegexMatch::Compiled(Regex::new(&format!(
+                "^(?:{value})$"
+            ))?)),
             _ => None,
         };
         Ok(Matcher {
@@ -259,13 +292,34 @@ impl Matcher {
         })
     }
 
+    /// Builds a matcher whose regex the caller already prepared (the LogQL
+    /// parser translates Go RE2 syntax and recognises literal regexes).
+    /// `re` is ignored for `=` / `!=`.
+    pub fn with_regex_match(
+        name: impl Into<String>,
+        op: MatchOp,
+        value: impl Into<String>,
+        re: RegexMatch,
+    ) -> Self {
+        let re = match op {
+            MatchOp::Re | MatchOp::Nre => Some(re),
+            _ => None,
+        };
+        Matcher {
+            name: name.into(),
+            op,
+            value: value.into(),
+            re,
+        }
+    }
+
     /// Whether a label value (`""` when the label is missing) matches.
     pub fn matches(&self, v: &str) -> bool {
         match self.op {
             MatchOp::Eq => v == self.value,
             MatchOp::Neq => v != self.value,
-            MatchOp::Re => self.re.as_ref().is_some_and(|r| r.is_match(v)),
-            MatchOp::Nre => !self.re.as_ref().is_some_and(|r| r.is_match(v)),
+            MatchOp::Re => self.re.as_ref().is_some_and(|r| r.is_match(&self.value, v)),
+            MatchOp::Nre => !self.re.as_ref().is_some_and(|r| r.is_match(&self.value, v)),
         }
     }
 
@@ -377,5 +431,23 @@ mod tests {
             Matcher::new("a", MatchOp::Neq, "q\"").unwrap().to_string(),
             r#"a!="q\"""#
         );
+    }
+
+    #[test]
+    fn prepared_regex_matchers_use_their_fast_paths() {
+        let lit = Matcher::with_regex_match("a", MatchOp::Re, "web", RegexMatch::Literal);
+        assert!(lit.matches("web") && !lit.matches("web1"));
+        let set = RegexMatch::OneOf(vec!["a".to_string(), "b".to_string()].into());
+        let one_of = Matcher::with_regex_match("a", MatchOp::Nre, "a|b", set);
+        assert!(!one_of.matches("a") && one_of.matches("c"));
+        let any = Matcher::with_regex_match("a", MatchOp::Re, ".*", RegexMatch::Any);
+        assert!(any.matches("") && any.matches("x\ny"));
+        let non_empty = Matcher::with_regex_match("a", MatchOp::Re, ".+", RegexMatch::NonEmpty);
+        assert!(!non_empty.matches("") && non_empty.matches("x"));
+        let re = Regex::new("^(?:w.b)$").unwrap();
+        let compiled = Matcher::with_regex_match("a", MatchOp::Re, "w.b", RegexMatch::Compiled(re));
+        assert!(compiled.matches("web") && !compiled.matches("wb"));
+        let eq = Matcher::with_regex_match("a", MatchOp::Eq, "x", RegexMatch::Any);
+        assert!(eq.matches("x") && !eq.matches("y"));
     }
 }
