@@ -112,7 +112,7 @@ impl Display for Stage {
                 f.write_str("| json")?;
                 for (i, e) in j.extractions.iter().enumerate() {
                     f.write_str(if i == 0 { " " } else { ", " })?;
-                    f.write_str(&e.label)?;
+                    name(f, &e.label)?;
                     f.write_char('=')?;
                     f.write_str(&go_quote(&e.expr))?;
                 }
@@ -129,9 +129,13 @@ impl Display for Stage {
                 for (i, op) in ops.iter().enumerate() {
                     f.write_str(if i == 0 { " " } else { ", " })?;
                     match op {
-                        LabelFormatOp::Rename { dst, src } => write!(f, "{dst}={src}")?,
+                        LabelFormatOp::Rename { dst, src } => {
+                            name(f, dst)?;
+                            write!(f, "={src}")?
+                        }
                         LabelFormatOp::Template { dst, template } => {
-                            write!(f, "{dst}={}", go_quote(template.source()))?
+                            name(f, dst)?;
+                            write!(f, "={}", go_quote(template.source()))?
                         }
                     }
                 }
@@ -154,7 +158,7 @@ fn logfmt(f: &mut Formatter<'_>, l: &LogfmtParser) -> fmt::Result {
     }
     for (i, e) in l.extractions.iter().enumerate() {
         f.write_str(if i == 0 { " " } else { ", " })?;
-        f.write_str(&e.label)?;
+        name(f, &e.label)?;
         f.write_char('=')?;
         // The key as a logfmt expression: a bare field when it is one,
         // else a quoted logfmt string.

@@ -397,7 +397,7 @@ mod tests {
         let bad: &[(&str, &str)] = &[
             ("", "empty duration string"),
             ("30m1h", r#"not a valid duration string: "30m1h""#),
-            ("1.5h", r#"unknown unit ".5h" in duration "1.5h""#),
+            ("1.5h", r#"unknown unit "." in duration "1.5h""#),
             ("5M", r#"unknown unit "M" in duration "5M""#),
             ("-5m", r#"not a valid duration string: "-5m""#),
             (" 5m ", r#"not a valid duration string: " 5m ""#),

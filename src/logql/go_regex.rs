@@ -378,9 +378,13 @@ impl<'a> Translator<'a> {
         }
         if let Some(class) = perl_class(c) {
             self.pos += 2;
-            self.out.push('[');
-            self.out.push_str(class);
-            self.out.push(']');
+            if class.starts_with('[') {
+                self.out.push_str(class);
+            } else {
+                self.out.push('[');
+                self.out.push_str(class);
+                self.out.push(']');
+            }
             self.atom(1);
             return Ok(());
         }
@@ -647,11 +651,11 @@ mod tests {
         let cases: &[(&str, &str)] = &[
             ("abc", "abc"),
             (r"\d{3}", "[0-9]{3}"),
-            (r"[\w|/]+", r"[0-9A-Za-z_\|/]+"),
+            (r"[\w|/]+", r"[0-9A-Za-z_|/]+"),
             (r"\S+ \S+", r"[^\t\n\x0C\r\x20]+ [^\t\n\x0C\r\x20]+"),
             ("a{x", r"a\{x"),
-            ("a{,5}", r"a\{,5}"),
-            ("a{01}", r"a\{01}"),
+            ("a{,5}", r"a\{,5\}"),
+            ("a{01}", r"a\{01\}"),
             (r"[[]", r"[\[]"),
             ("[a&&b]", r"[a\&\&b]"),
             ("[]a]", r"[\]a]"),

@@ -344,6 +344,7 @@ impl<'a> Lexer<'a> {
             }
             if c == '/' && matches!(self.peek_at(1), Some('/' | '*')) {
                 self.bump();
+                let body_start = self.pos + 1;
                 if self.bump() == Some('/') {
                     self.bump_while(|c| c != '\n');
                 } else {
@@ -355,10 +356,16 @@ impl<'a> Lexer<'a> {
                         self.bump();
                     }
                 }
+                if self.src[body_start..self.pos].contains('\0') {
+                    return err("invalid character NUL");
+                }
                 continue;
             }
             if c == '#' {
                 self.bump_while(|c| c != '\n');
+                if self.src[start..self.pos].contains('\0') {
+                    return Err(ParseError::at("invalid character NUL", 0, col));
+                }
                 self.after_prev = self.pos;
                 continue;
             }
@@ -388,7 +395,11 @@ impl<'a> Lexer<'a> {
                             self.bump();
                         }
                         self.bump();
-                        Tok::Str(Cow::Borrowed(&self.src[body_start..stop]))
+                        let body = &self.src[body_start..stop];
+                        if body.contains('\0') {
+                            return err("invalid character NUL");
+                        }
+                        Tok::Str(Cow::Borrowed(body))
                     }
                     '\'' => {
                         if let Err(msg) = self.scan_char_literal() {
@@ -807,6 +818,7 @@ impl<'a> Lexer<'a> {
         loop {
             match self.peek() {
                 None | Some('\n') => return Err("literal not terminated"),
+                Some('\0') => return Err("invalid character NUL"),
                 Some('"') => break,
                 Some('\\') => {
                     escaped = true;
@@ -832,6 +844,7 @@ impl<'a> Lexer<'a> {
         loop {
             match self.peek() {
                 None | Some('\n') => return Err("literal not terminated"),
+                Some('\0') => return Err("invalid character NUL"),
                 Some('\'') => break,
                 Some('\\') => self.scan_escape('\'')?,
                 Some(_) => {

@@ -288,7 +288,6 @@ fn extraction_list(extractions: &[(String, String)]) -> String {
 /// `fmt.Sprintf("%v", parts...)` does.
 pub fn logfmt_key(expr: &str) -> Result<String, String> {
     let mut parts: Vec<String> = Vec::new();
-    let mut first_is_field = false;
     let mut chars = expr.chars().peekable();
     let mut lex_error: Option<String> = None;
     loop {
@@ -330,18 +329,9 @@ pub fn logfmt_key(expr: &str) -> Result<String, String> {
             }
             None => break,
             Some((true, _)) if !parts.is_empty() => {
-                return Err(if first_is_field && parts.len() == 1 {
-                    "syntax error: unexpected FIELD, expecting STRING".to_string()
-                } else {
-                    "syntax error: unexpected FIELD".to_string()
-                })
+                return Err("syntax error: unexpected FIELD, expecting STRING".to_string())
             }
-            Some((is_field, s)) => {
-                if parts.is_empty() {
-                    first_is_field = is_field;
-                }
-                parts.push(s);
-            }
+            Some((_, s)) => parts.push(s),
         }
     }
     if let Some(e) = lex_error {
