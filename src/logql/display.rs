@@ -367,11 +367,9 @@ impl Display for BinaryExpr {
                     crate::logql::ast::GroupSide::Left => "group_left",
                     crate::logql::ast::GroupSide::Right => "group_right",
                 };
-                f.write_str(" ")?;
-                f.write_str(kw)?;
-                if !g.include.is_empty() {
-                    write!(f, " ({})", g.include.join(", "))?;
-                }
+                // Always with parentheses: a right operand starting with
+                // `(` would otherwise be read as the label list.
+                write!(f, " {kw} ({})", g.include.join(", "))?;
             }
         }
         f.write_char(' ')?;
