@@ -240,6 +240,8 @@ pub enum RegexMatch {
     Any,
     /// `.+` with `.` matching newlines: matches every non-empty value.
     NonEmpty,
+    /// Literal text with `.`, `.*` and `.+` wildcards (`web-.*`, `.+@docker`).
+    Glob(Glob),
     /// A regex compiled by the caller, already anchored at both ends.
     Compiled(Regex),
 }
@@ -251,7 +253,95 @@ impl RegexMatch {
             RegexMatch::OneOf(set) => set.iter().any(|s| s == v),
             RegexMatch::Any => true,
             RegexMatch::NonEmpty => !v.is_empty(),
+            RegexMatch::Glob(g) => g.is_match(v),
             RegexMatch::Compiled(re) => re.is_match(v),
+        }
+    }
+}
+
+/// One step of a [`Glob`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GlobToken {
+    /// This character (compared case-insensitively when the glob folds case).
+    Char(char),
+    /// Any one character, newlines included.
+    Any,
+    /// Any run of characters, possibly empty.
+    Star,
+}
+
+/// A fully anchored wildcard pattern: the regexes `.`, `.*` and `.+` over
+/// literal text, with `.` matching newlines as in Prometheus matchers.
+/// Matching is linear in practice and never allocates.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Glob {
+    tokens: Vec<GlobToken>,
+    fold_case: bool,
+}
+
+impl Glob {
+    /// A glob from its steps. With `fold_case`, ASCII letters match either
+    /// case (and `k` / `s` also match U+212A / U+017F, as Go's `(?i)` does);
+    /// other characters must be ASCII or caseless.
+    pub fn new(tokens: Vec<GlobToken>, fold_case: bool) -> Self {
+        Glob { tokens, fold_case }
+    }
+
+    fn char_eq(&self, p: char, c: char) -> bool {
+        if p == c {
+            return true;
+        }
+        if !self.fold_case {
+            return false;
+        }
+        match p.to_ascii_lowercase() {
+            'k' => c.eq_ignore_ascii_case(&'k') || c == '\u{212A}',
+            's' => c.eq_ignore_ascii_case(&'s') || c == '\u{17F}',
+            l => c.is_ascii() && c.to_ascii_lowercase() == l && p.is_ascii_alphabetic(),
+        }
+    }
+
+    /// Whether the whole of `v` matches.
+    pub fn is_match(&self, v: &str) -> bool {
+        let p = &self.tokens;
+        let (mut pi, mut vi) = (0, 0);
+        // Where to resume after the last `Star`: (token index, value index).
+        let mut resume: Option<(usize, usize)> = None;
+        loop {
+            let next = v[vi..].chars().next();
+            if let Some(tok) = p.get(pi) {
+                match (*tok, next) {
+                    (GlobToken::Star, _) => {
+                        resume = Some((pi + 1, vi));
+                        pi += 1;
+                        continue;
+                    }
+                    (GlobToken::Any, Some(c)) => {
+                        pi += 1;
+                        vi += c.len_utf8();
+                        continue;
+                    }
+                    (GlobToken::Char(pc), Some(c)) if self.char_eq(pc, c) => {
+                        pi += 1;
+                        vi += c.len_utf8();
+                        continue;
+                    }
+                    _ => {}
+                }
+            } else if next.is_none() {
+                return true;
+            }
+            match resume {
+                Some((rp, rv)) => match v[rv..].chars().next() {
+                    Some(c) => {
+                        resume = Some((rp, rv + c.len_utf8()));
+                        pi = rp;
+                        vi = rv + c.len_utf8();
+                    }
+                    None => return false,
+                },
+                None => return false,
+            }
         }
     }
 }
@@ -279,9 +369,9 @@ impl Matcher {
     ) -> Result<Self, regex::Error> {
         let value = value.into();
         let re = match op {
-            MatchOp::Re | MatchOp::Nre => Some(RegexMatch::Compiled(Regex::new(&format!(
-                "^(?:{value})$"
-            ))?)),
+            MatchOp::Re | MatchOp::Nre => {
+                Some(RegexMatch::Compiled(Regex::new(&format!("^(?:{value})$"))?))
+            }
             _ => None,
         };
         Ok(Matcher {
@@ -345,7 +435,13 @@ impl Eq for Matcher {}
 /// Renders `name="value"` with a Go-quoted value.
 impl fmt::Display for Matcher {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}{}{}", self.name, self.op.as_str(), go_quote(&self.value))
+        write!(
+            f,
+            "{}{}{}",
+            self.name,
+            self.op.as_str(),
+            go_quote(&self.value)
+        )
     }
 }
 
@@ -449,5 +545,69 @@ mod tests {
         assert!(compiled.matches("web") && !compiled.matches("wb"));
         let eq = Matcher::with_regex_match("a", MatchOp::Eq, "x", RegexMatch::Any);
         assert!(eq.matches("x") && !eq.matches("y"));
+    }
+
+    #[test]
+    fn globs_match_like_anchored_dotall_regexes() {
+        use GlobToken::{Any, Char, Star};
+        let lit = |s: &str| s.chars().map(Char).collect::<Vec<_>>();
+        let cases: Vec<(Vec<GlobToken>, bool, &str, bool)> = vec![
+            ([lit("web"), vec![Star]].concat(), false, "web-1", true),
+            ([lit("web"), vec![Star]].concat(), false, "web", true),
+            ([lit("web"), vec![Star]].concat(), false, "aweb", false),
+            (
+                [vec![Star], lit("curl"), vec![Star]].concat(),
+                false,
+                "x curl\ny",
+                true,
+            ),
+            (
+                [vec![Star], lit("curl"), vec![Star]].concat(),
+                false,
+                "cur",
+                false,
+            ),
+            (
+                [vec![Any, Star], lit("@docker")].concat(),
+                false,
+                "a@docker",
+                true,
+            ),
+            (
+                [vec![Any, Star], lit("@docker")].concat(),
+                false,
+                "@docker",
+                false,
+            ),
+            ([lit("5"), vec![Any, Any]].concat(), false, "503", true),
+            ([lit("5"), vec![Any, Any]].concat(), false, "5é3", true),
+            ([lit("5"), vec![Any, Any]].concat(), false, "5003", false),
+            (
+                [vec![Star], lit("ab"), vec![Star], lit("ab")].concat(),
+                false,
+                "xabyabzab",
+                true,
+            ),
+            (
+                [vec![Star], lit("ab"), vec![Star], lit("ab")].concat(),
+                false,
+                "xabyabza",
+                false,
+            ),
+            ([lit("err"), vec![Star]].concat(), true, "ERROR", true),
+            (
+                [vec![Star], lit("bot"), vec![Star]].concat(),
+                true,
+                "GoogleBOT/2",
+                true,
+            ),
+            ([lit("k")].concat(), true, "\u{212A}", true),
+            ([lit("s")].concat(), true, "S", true),
+            ([lit("a")].concat(), true, "b", false),
+        ];
+        for (tokens, fold, v, want) in cases {
+            let g = Glob::new(tokens.clone(), fold);
+            assert_eq!(g.is_match(v), want, "{tokens:?} on {v:?}");
+        }
     }
 }

@@ -50,7 +50,12 @@ fn valid_queries_parse_and_round_trip() {
         }
     }
     assert!(count > 500, "corpus looks truncated: {count} queries");
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -68,13 +73,21 @@ fn invalid_queries_are_refused() {
         }
     }
     assert!(count > 200, "corpus looks truncated: {count} queries");
-    assert!(accepted.is_empty(), "{} accepted:\n{}", accepted.len(), accepted.join("\n"));
+    assert!(
+        accepted.is_empty(),
+        "{} accepted:\n{}",
+        accepted.len(),
+        accepted.join("\n")
+    );
 }
 
 #[test]
 fn allow_list_entries_are_in_the_corpus() {
     let corpus = include_str!("logql/invalid.txt");
     for q in TEMPLATE_ONLY_INVALID {
-        assert!(queries(corpus).any(|(_, l)| l == *q), "not in invalid.txt: {q}");
+        assert!(
+            queries(corpus).any(|(_, l)| l == *q),
+            "not in invalid.txt: {q}"
+        );
     }
 }

@@ -16,21 +16,59 @@ use kindling::model::{MatchOp, Matcher};
 use proptest::prelude::*;
 
 const RESERVED: &[&str] = &[
-    "by", "without", "bool", "on", "ignoring", "group_left", "group_right", "offset", "unwrap",
-    "json", "logfmt", "regexp", "unpack", "pattern", "line_format", "label_format", "decolorize",
-    "drop", "keep", "variants", "of", "or", "and", "unless",
+    "by",
+    "without",
+    "bool",
+    "on",
+    "ignoring",
+    "group_left",
+    "group_right",
+    "offset",
+    "unwrap",
+    "json",
+    "logfmt",
+    "regexp",
+    "unpack",
+    "pattern",
+    "line_format",
+    "label_format",
+    "decolorize",
+    "drop",
+    "keep",
+    "variants",
+    "of",
+    "or",
+    "and",
+    "unless",
 ];
 
 const REGEXES: &[&str] = &[
-    ".*", ".+", "web", "a|b|c", "(?i)err.*", r"\d+", "[a-z]+@docker", "^x$", "(foo)?",
-    r"\w+\.\d{3}", r"[^\]\[-]", r"\Qa.b\E", "x{2,5}",
+    ".*",
+    ".+",
+    "web",
+    "a|b|c",
+    "(?i)err.*",
+    r"\d+",
+    "[a-z]+@docker",
+    "^x$",
+    "(foo)?",
+    r"\w+\.\d{3}",
+    r"[^\]\[-]",
+    r"\Qa.b\E",
+    "x{2,5}",
 ];
 const PATTERNS: &[&str] = &["<_> at=error <_>", "", "GET <_>", "<_>", "a<_>b"];
 const PARSER_PATTERNS: &[&str] = &["<a> <b>", "<_> status=<s> <_>", "x <y>", "<é> <a>"];
 const REGEXP_PARSERS: &[&str] = &[r"(?P<a>\w+) (?P<b>.*)", "x=(?P<x>[0-9]+)", "(?P<_1st>.)"];
 const JSON_EXPRS: &[&str] = &["a", "a.b", "a[0]", r#"["x y"]"#, r#"a.b[1]["c"]"#, "[0]"];
 const LOGFMT_EXPRS: &[&str] = &["a", r#""a b""#, r#""""#, "x_1"];
-const IPS: &[&str] = &["10.0.0.0/8", "192.168.0.1", "::1", "1.2.3.4-1.2.3.9", "2001:db8::/32"];
+const IPS: &[&str] = &[
+    "10.0.0.0/8",
+    "192.168.0.1",
+    "::1",
+    "1.2.3.4-1.2.3.9",
+    "2001:db8::/32",
+];
 const TEMPLATES: &[&str] = &["{{.a}}", "plain", "{{ .x | upper }} {{ __line__ }}", ""];
 
 fn pick(pool: &'static [&'static str]) -> impl Strategy<Value = String> {
@@ -77,15 +115,27 @@ fn matcher() -> impl Strategy<Value = Matcher> {
 
 /// A selector with at least one matcher that does not accept "".
 fn selector() -> impl Strategy<Value = Vec<Matcher>> {
-    (label_name(), "[a-z]{1,6}", prop::collection::vec(matcher(), 0..3)).prop_map(|(n, v, rest)| {
-        let mut m = vec![validate::matcher(&n, MatchOp::Eq, v).unwrap()];
-        m.extend(rest);
-        m
-    })
+    (
+        label_name(),
+        "[a-z]{1,6}",
+        prop::collection::vec(matcher(), 0..3),
+    )
+        .prop_map(|(n, v, rest)| {
+            let mut m = vec![validate::matcher(&n, MatchOp::Eq, v).unwrap()];
+            m.extend(rest);
+            m
+        })
 }
 
 fn cmp_op() -> impl Strategy<Value = CmpOp> {
-    prop::sample::select(vec![CmpOp::Eq, CmpOp::Neq, CmpOp::Gt, CmpOp::Gte, CmpOp::Lt, CmpOp::Lte])
+    prop::sample::select(vec![
+        CmpOp::Eq,
+        CmpOp::Neq,
+        CmpOp::Gt,
+        CmpOp::Gte,
+        CmpOp::Lt,
+        CmpOp::Lte,
+    ])
 }
 
 fn bytes_value() -> impl Strategy<Value = u64> {
@@ -94,18 +144,23 @@ fn bytes_value() -> impl Strategy<Value = u64> {
 }
 
 fn label_filter() -> impl Strategy<Value = LabelFilterExpr> {
-    let leaf = prop_oneof![
-        matcher().prop_map(LabelFilterExpr::Matcher),
-        (label_name(), cmp_op(), finite())
-            .prop_map(|(name, op, value)| LabelFilterExpr::Number { name, op, value }),
-        (label_name(), cmp_op(), any::<i64>())
-            .prop_map(|(name, op, value)| LabelFilterExpr::Duration { name, op, value }),
-        (label_name(), cmp_op(), bytes_value())
-            .prop_map(|(name, op, value)| LabelFilterExpr::Bytes { name, op, value }),
-        (label_name(), prop::bool::ANY, pick(IPS)).prop_map(|(name, negate, p)| {
-            LabelFilterExpr::Ip { name, negate, ip: validate::ip_matcher(p).unwrap() }
-        }),
-    ];
+    let leaf =
+        prop_oneof![
+            matcher().prop_map(LabelFilterExpr::Matcher),
+            (label_name(), cmp_op(), finite())
+                .prop_map(|(name, op, value)| LabelFilterExpr::Number { name, op, value }),
+            (label_name(), cmp_op(), any::<i64>())
+                .prop_map(|(name, op, value)| LabelFilterExpr::Duration { name, op, value }),
+            (label_name(), cmp_op(), bytes_value())
+                .prop_map(|(name, op, value)| LabelFilterExpr::Bytes { name, op, value }),
+            (label_name(), prop::bool::ANY, pick(IPS)).prop_map(|(name, negate, p)| {
+                LabelFilterExpr::Ip {
+                    name,
+                    negate,
+                    ip: validate::ip_matcher(p).unwrap(),
+                }
+            }),
+        ];
     leaf.prop_recursive(3, 12, 2, |inner| {
         (inner.clone(), inner, prop::bool::ANY).prop_map(|(l, r, or)| {
             if or {
@@ -126,7 +181,12 @@ fn line_filter_stages() -> impl Strategy<Value = Vec<Stage>> {
         LineFilterOp::Pattern,
         LineFilterOp::NotPattern,
     ]);
-    (op, 1usize..4, prop::bool::ANY, prop::collection::vec(any_text(), 3))
+    (
+        op,
+        1usize..4,
+        prop::bool::ANY,
+        prop::collection::vec(any_text(), 3),
+    )
         .prop_flat_map(|(op, n, ip, texts)| {
             let operand = move |i: usize| -> BoxedStrategy<RawOperand> {
                 match op {
@@ -142,13 +202,16 @@ fn line_filter_stages() -> impl Strategy<Value = Vec<Stage>> {
                     _ => pick(PATTERNS).prop_map(RawOperand::Str).boxed(),
                 }
             };
-            (0..n).map(operand).collect::<Vec<_>>().prop_map(move |operands| {
-                validate::line_filters(op, operands)
-                    .unwrap()
-                    .into_iter()
-                    .map(Stage::LineFilter)
-                    .collect()
-            })
+            (0..n)
+                .map(operand)
+                .collect::<Vec<_>>()
+                .prop_map(move |operands| {
+                    validate::line_filters(op, operands)
+                        .unwrap()
+                        .into_iter()
+                        .map(Stage::LineFilter)
+                        .collect()
+                })
         })
 }
 
@@ -161,9 +224,8 @@ fn named_labels() -> impl Strategy<Value = Vec<NamedLabel>> {
 }
 
 fn stage() -> impl Strategy<Value = Vec<Stage>> {
-    let extraction = |pool: &'static [&'static str]| {
-        prop::collection::vec((label_name(), pick(pool)), 0..3)
-    };
+    let extraction =
+        |pool: &'static [&'static str]| prop::collection::vec((label_name(), pick(pool)), 0..3);
     prop_oneof![
         3 => line_filter_stages(),
         1 => extraction(JSON_EXPRS).prop_map(|e| vec![Stage::Json(validate::json_parser(e).unwrap())]),
@@ -232,9 +294,21 @@ fn grouping() -> impl Strategy<Value = Grouping> {
 fn range_aggregation() -> impl Strategy<Value = MetricExpr> {
     use RangeOp::*;
     let op = prop::sample::select(vec![
-        CountOverTime, Rate, RateCounter, BytesOverTime, BytesRate, AvgOverTime, SumOverTime,
-        MinOverTime, MaxOverTime, StdvarOverTime, StddevOverTime, QuantileOverTime,
-        FirstOverTime, LastOverTime, AbsentOverTime,
+        CountOverTime,
+        Rate,
+        RateCounter,
+        BytesOverTime,
+        BytesRate,
+        AvgOverTime,
+        SumOverTime,
+        MinOverTime,
+        MaxOverTime,
+        StdvarOverTime,
+        StddevOverTime,
+        QuantileOverTime,
+        FirstOverTime,
+        LastOverTime,
+        AbsentOverTime,
     ]);
     let conversion = prop::sample::select(vec![
         UnwrapConversion::Plain,
@@ -242,8 +316,16 @@ fn range_aggregation() -> impl Strategy<Value = MetricExpr> {
         UnwrapConversion::Duration,
         UnwrapConversion::DurationSeconds,
     ]);
-    let unwrap = (label_name(), conversion, prop::collection::vec(label_filter(), 0..2))
-        .prop_map(|(label, conversion, post_filters)| Unwrap { label, conversion, post_filters });
+    let unwrap = (
+        label_name(),
+        conversion,
+        prop::collection::vec(label_filter(), 0..2),
+    )
+        .prop_map(|(label, conversion, post_filters)| Unwrap {
+            label,
+            conversion,
+            post_filters,
+        });
     (
         op,
         log_expr(),
@@ -254,7 +336,10 @@ fn range_aggregation() -> impl Strategy<Value = MetricExpr> {
         non_negative(),
     )
         .prop_map(|(op, log, unwrap, range_ms, offset, grouping, phi)| {
-            let needs_unwrap = !matches!(op, CountOverTime | BytesOverTime | BytesRate | Rate | AbsentOverTime);
+            let needs_unwrap = !matches!(
+                op,
+                CountOverTime | BytesOverTime | BytesRate | Rate | AbsentOverTime
+            );
             let forbids_unwrap = matches!(op, CountOverTime | BytesOverTime | BytesRate);
             let unwrap = match unwrap {
                 None if needs_unwrap => Some(Unwrap {
@@ -267,26 +352,49 @@ fn range_aggregation() -> impl Strategy<Value = MetricExpr> {
             };
             let grouping_ok = matches!(
                 op,
-                AvgOverTime | StddevOverTime | StdvarOverTime | QuantileOverTime | MaxOverTime
-                    | MinOverTime | FirstOverTime | LastOverTime
+                AvgOverTime
+                    | StddevOverTime
+                    | StdvarOverTime
+                    | QuantileOverTime
+                    | MaxOverTime
+                    | MinOverTime
+                    | FirstOverTime
+                    | LastOverTime
             );
             MetricExpr::RangeAgg(RangeAggregation {
                 op,
                 param: (op == QuantileOverTime).then_some(phi),
-                range: LogRange { log, unwrap, range: range_ms * 1_000_000, offset },
+                range: LogRange {
+                    log,
+                    unwrap,
+                    range: range_ms * 1_000_000,
+                    offset,
+                },
                 grouping: if grouping_ok { grouping } else { None },
             })
         })
 }
 
 fn binary_modifier() -> impl Strategy<Value = BinaryModifier> {
-    let group = (prop::bool::ANY, prop::collection::vec(label_name(), 0..2)).prop_map(|(l, include)| {
-        GroupModifier { side: if l { GroupSide::Left } else { GroupSide::Right }, include }
-    });
-    let matching = (prop::bool::ANY, prop::collection::vec(label_name(), 0..3), prop::option::of(group))
+    let group =
+        (prop::bool::ANY, prop::collection::vec(label_name(), 0..2)).prop_map(|(l, include)| {
+            GroupModifier {
+                side: if l { GroupSide::Left } else { GroupSide::Right },
+                include,
+            }
+        });
+    let matching = (
+        prop::bool::ANY,
+        prop::collection::vec(label_name(), 0..3),
+        prop::option::of(group),
+    )
         .prop_map(|(on, labels, group)| VectorMatching { on, labels, group });
-    (prop::bool::ANY, prop::option::of(matching))
-        .prop_map(|(return_bool, matching)| BinaryModifier { return_bool, matching })
+    (prop::bool::ANY, prop::option::of(matching)).prop_map(|(return_bool, matching)| {
+        BinaryModifier {
+            return_bool,
+            matching,
+        }
+    })
 }
 
 /// Loki checks the selector of the first leaf under `label_replace`; a
@@ -313,16 +421,36 @@ fn metric_expr() -> impl Strategy<Value = MetricExpr> {
             Sum, Avg, Min, Max, Count, Stddev, Stdvar, Topk, Bottomk, Sort, SortDesc, ApproxTopk,
         ]);
         let binary_op = prop::sample::select(vec![
-            BinaryOp::Or, BinaryOp::And, BinaryOp::Unless, BinaryOp::Eq, BinaryOp::Neq,
-            BinaryOp::Gt, BinaryOp::Gte, BinaryOp::Lt, BinaryOp::Lte, BinaryOp::Add,
-            BinaryOp::Sub, BinaryOp::Mul, BinaryOp::Div, BinaryOp::Mod, BinaryOp::Pow,
+            BinaryOp::Or,
+            BinaryOp::And,
+            BinaryOp::Unless,
+            BinaryOp::Eq,
+            BinaryOp::Neq,
+            BinaryOp::Gt,
+            BinaryOp::Gte,
+            BinaryOp::Lt,
+            BinaryOp::Lte,
+            BinaryOp::Add,
+            BinaryOp::Sub,
+            BinaryOp::Mul,
+            BinaryOp::Div,
+            BinaryOp::Mod,
+            BinaryOp::Pow,
         ]);
         prop_oneof![
-            (vector_op, 1i64..i64::MAX, prop::option::of(grouping()), inner.clone()).prop_map(
-                |(op, k, grouping, inner)| {
+            (
+                vector_op,
+                1i64..i64::MAX,
+                prop::option::of(grouping()),
+                inner.clone()
+            )
+                .prop_map(|(op, k, grouping, inner)| {
                     let grouping = match op {
                         ApproxTopk => None,
-                        Sort | SortDesc => grouping.map(|g| Grouping { labels: Vec::new(), ..g }),
+                        Sort | SortDesc => grouping.map(|g| Grouping {
+                            labels: Vec::new(),
+                            ..g
+                        }),
                         _ => grouping,
                     };
                     MetricExpr::VectorAgg(VectorAggregation {
@@ -331,8 +459,7 @@ fn metric_expr() -> impl Strategy<Value = MetricExpr> {
                         inner: Box::new(inner),
                         grouping,
                     })
-                }
-            ),
+                }),
             (binary_op, binary_modifier(), inner.clone(), inner.clone()).prop_filter_map(
                 "literal legs",
                 |(op, modifier, lhs, rhs)| {
@@ -367,7 +494,10 @@ fn metric_expr() -> impl Strategy<Value = MetricExpr> {
 }
 
 fn expr() -> impl Strategy<Value = Expr> {
-    prop_oneof![log_expr().prop_map(Expr::Log), metric_expr().prop_map(Expr::Metric)]
+    prop_oneof![
+        log_expr().prop_map(Expr::Log),
+        metric_expr().prop_map(Expr::Metric)
+    ]
 }
 
 proptest! {

@@ -162,7 +162,9 @@ fn logfmt(f: &mut Formatter<'_>, l: &LogfmtParser) -> fmt::Result {
         f.write_char('=')?;
         // The key as a logfmt expression: a bare field when it is one,
         // else a quoted logfmt string.
-        let is_field = e.key.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        let is_field = e
+            .key
+            .starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
             && e.key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         if is_field {
             f.write_str(&go_quote(&e.key))?;
@@ -215,7 +217,11 @@ impl Display for LabelFilterExpr {
             LabelFilterExpr::And(l, r) => {
                 paren_if(f, l, matches!(**l, LabelFilterExpr::Or(..)))?;
                 f.write_str(" and ")?;
-                paren_if(f, r, matches!(**r, LabelFilterExpr::Or(..) | LabelFilterExpr::And(..)))
+                paren_if(
+                    f,
+                    r,
+                    matches!(**r, LabelFilterExpr::Or(..) | LabelFilterExpr::And(..)),
+                )
             }
             LabelFilterExpr::Matcher(m) => matcher(f, m),
             LabelFilterExpr::Number { name: n, op, value } => {
@@ -230,7 +236,11 @@ impl Display for LabelFilterExpr {
                 name(f, n)?;
                 write!(f, " {} {value}B", cmp_op(*op))
             }
-            LabelFilterExpr::Ip { name: n, negate, ip } => {
+            LabelFilterExpr::Ip {
+                name: n,
+                negate,
+                ip,
+            } => {
                 name(f, n)?;
                 let op = if *negate { "!=" } else { "=" };
                 write!(f, " {op} ip({})", go_quote(&ip.source))
@@ -337,7 +347,12 @@ fn precedence(op: BinaryOp) -> u8 {
     match op {
         BinaryOp::Or => 1,
         BinaryOp::And | BinaryOp::Unless => 2,
-        BinaryOp::Eq | BinaryOp::Neq | BinaryOp::Gt | BinaryOp::Gte | BinaryOp::Lt | BinaryOp::Lte => 3,
+        BinaryOp::Eq
+        | BinaryOp::Neq
+        | BinaryOp::Gt
+        | BinaryOp::Gte
+        | BinaryOp::Lt
+        | BinaryOp::Lte => 3,
         BinaryOp::Add | BinaryOp::Sub => 4,
         BinaryOp::Mul | BinaryOp::Div | BinaryOp::Mod => 5,
         BinaryOp::Pow => 6,

@@ -216,7 +216,8 @@ pub fn parse_bytes(s: &str) -> Result<u64, String> {
     let bytes = s.as_bytes();
     let mut end = 0;
     let mut has_comma = false;
-    while end < bytes.len() && (bytes[end].is_ascii_digit() || bytes[end] == b'.' || bytes[end] == b',')
+    while end < bytes.len()
+        && (bytes[end].is_ascii_digit() || bytes[end] == b'.' || bytes[end] == b',')
     {
         has_comma |= bytes[end] == b',';
         end += 1;
@@ -407,7 +408,11 @@ mod tests {
             ("10ns", r#"unknown unit "ns" in duration "10ns""#),
         ];
         for (text, want) in bad {
-            assert_eq!(parse_prometheus_duration(text).unwrap_err(), *want, "{text}");
+            assert_eq!(
+                parse_prometheus_duration(text).unwrap_err(),
+                *want,
+                "{text}"
+            );
         }
     }
 
@@ -441,8 +446,14 @@ mod tests {
             ("1d", r#"time: unknown unit "d" in duration "1d""#),
             ("1 h", r#"time: unknown unit " h" in duration "1 h""#),
             (".s", r#"time: invalid duration ".s""#),
-            ("1é", r#"time: unknown unit "\xc3\xa9" in duration "1\xc3\xa9""#),
-            ("2562047h47m16.854775808s", r#"time: invalid duration "2562047h47m16.854775808s""#),
+            (
+                "1é",
+                r#"time: unknown unit "\xc3\xa9" in duration "1\xc3\xa9""#,
+            ),
+            (
+                "2562047h47m16.854775808s",
+                r#"time: invalid duration "2562047h47m16.854775808s""#,
+            ),
         ];
         for (text, want) in bad {
             assert_eq!(parse_go_duration(text).unwrap_err(), *want, "{text}");
@@ -485,7 +496,10 @@ mod tests {
             ("KB", r#"strconv.ParseFloat: parsing "": invalid syntax"#),
             ("-5KB", r#"strconv.ParseFloat: parsing "": invalid syntax"#),
             ("5 XB", "unhandled size name: xb"),
-            ("1.2.3", r#"strconv.ParseFloat: parsing "1.2.3": invalid syntax"#),
+            (
+                "1.2.3",
+                r#"strconv.ParseFloat: parsing "1.2.3": invalid syntax"#,
+            ),
             ("100EB", "too large: 100EB"),
         ];
         for (text, want) in bad {
@@ -495,9 +509,21 @@ mod tests {
 
     #[test]
     fn formats_round_trip() {
-        for ns in [0, 30 * S, 90 * 60 * S, 86400 * S, 7 * 86400 * S, 365 * 86400 * S, 1_500_000] {
+        for ns in [
+            0,
+            30 * S,
+            90 * 60 * S,
+            86400 * S,
+            7 * 86400 * S,
+            365 * 86400 * S,
+            1_500_000,
+        ] {
             let text = format_prometheus_duration(ns);
-            assert_eq!(parse_prometheus_duration(&text), Ok(ns / 1_000_000 * 1_000_000), "{text}");
+            assert_eq!(
+                parse_prometheus_duration(&text),
+                Ok(ns / 1_000_000 * 1_000_000),
+                "{text}"
+            );
         }
         assert_eq!(format_prometheus_duration(90 * 60 * S), "1h30m");
         assert_eq!(format_prometheus_duration(90 * 86400 * S), "90d");

@@ -35,7 +35,10 @@ impl ParseError {
         } else {
             Position::At { line, col }
         };
-        ParseError { msg: msg.into(), pos }
+        ParseError {
+            msg: msg.into(),
+            pos,
+        }
     }
 
     /// An error without a position: `parse error : msg`.
@@ -111,7 +114,10 @@ mod tests {
             ParseError::stage("| json a=\"b..c\"", "boom").to_string(),
             "parse error : stage '| json a=\"b..c\"' : boom"
         );
-        assert_eq!(ParseError::plain("only label matchers are supported").to_string(), "only label matchers are supported");
+        assert_eq!(
+            ParseError::plain("only label matchers are supported").to_string(),
+            "only label matchers are supported"
+        );
         assert_eq!(ParseError::semantic("x").http_status(), 400);
         assert_eq!(ParseError::at("x", 2, 3).position(), Some((2, 3)));
     }

@@ -17,7 +17,7 @@
 
 use regex::{Regex, RegexBuilder};
 
-use crate::model::RegexMatch;
+use crate::model::{Glob, GlobToken, RegexMatch};
 
 /// A translated regex: Rust syntax plus the capture group names in order
 /// (`None` for unnamed groups).
@@ -48,6 +48,9 @@ pub(crate) fn compile_matcher(src: &str) -> Result<RegexMatch, String> {
         ".*" => return Ok(RegexMatch::Any),
         ".+" => return Ok(RegexMatch::NonEmpty),
         _ => {}
+    }
+    if let Some(g) = glob(src) {
+        return Ok(RegexMatch::Glob(g));
     }
     let t = translate(src, false)?;
     let anchored = format!("^(?s:{})$", t.rust);
@@ -81,6 +84,46 @@ pub(crate) fn build(rust: &str, go_src: &str) -> Result<Regex, String> {
         }
         _ => go_error("invalid or unsupported Perl syntax", go_src),
     })
+}
+
+/// Recognises matcher regexes made of literal text and `.`, `.*`, `.+`
+/// (with an optional leading `(?i)` over ASCII text): the shapes users and
+/// Grafana write most, which then need no regex engine.
+fn glob(src: &str) -> Option<Glob> {
+    let (fold, body) = match src.strip_prefix("(?i)") {
+        Some(rest) => (true, rest),
+        None => (false, src),
+    };
+    let mut tokens = Vec::new();
+    let mut chars = body.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '.' => match chars.peek() {
+                Some('*') => {
+                    chars.next();
+                    tokens.push(GlobToken::Star);
+                }
+                Some('+') => {
+                    chars.next();
+                    tokens.push(GlobToken::Any);
+                    tokens.push(GlobToken::Star);
+                }
+                _ => tokens.push(GlobToken::Any),
+            },
+            '\\' => match chars.next() {
+                Some(e) if e.is_ascii_punctuation() => tokens.push(GlobToken::Char(e)),
+                _ => return None,
+            },
+            c if "+*?()|[]{}^$".contains(c) => return None,
+            c if fold && !c.is_ascii() => return None,
+            c => tokens.push(GlobToken::Char(c)),
+        }
+        // A lazy or repeated wildcard (`.*?`, `.**`) is left to the engine.
+        if matches!(chars.peek(), Some('?' | '*' | '+' | '{')) {
+            return None;
+        }
+    }
+    Some(Glob::new(tokens, fold))
 }
 
 /// True when the regex has no metacharacter at all (Go's `QuoteMeta(s) == s`).
@@ -202,7 +245,10 @@ impl<'a> Translator<'a> {
                         self.pos += len;
                         let too_big = min < 0 || min > MAX_REPEAT as i64 || max > MAX_REPEAT as i64;
                         if too_big || (max >= 0 && min > max) {
-                            return Err(go_error("invalid repeat count", &self.src[start..self.pos]));
+                            return Err(go_error(
+                                "invalid repeat count",
+                                &self.src[start..self.pos],
+                            ));
                         }
                         self.repeat(start, Some((min, max)))?;
                     }
@@ -235,15 +281,20 @@ impl<'a> Translator<'a> {
         }
         let text = &self.src[start..self.pos];
         match self.last {
-            Last::Repeat { start: prev } => {
-                Err(go_error("invalid nested repetition operator", &self.src[prev..self.pos]))
-            }
+            Last::Repeat { start: prev } => Err(go_error(
+                "invalid nested repetition operator",
+                &self.src[prev..self.pos],
+            )),
             Last::Nothing => Err(go_error("missing argument to repetition operator", text)),
             Last::Atom { product } => {
                 let mut new_product = product;
                 if let Some((min, max)) = counts {
                     let m = if max < 0 { min } else { max };
-                    new_product = if m == 0 { 0 } else { product.saturating_mul(m as u32) };
+                    new_product = if m == 0 {
+                        0
+                    } else {
+                        product.saturating_mul(m as u32)
+                    };
                     if (min >= 2 || max >= 2) && new_product > MAX_REPEAT {
                         return Err(go_error("invalid repeat count", text));
                     }
@@ -433,7 +484,11 @@ impl<'a> Translator<'a> {
                 i += len;
                 continue;
             }
-            if let Some(class) = rest.strip_prefix('\\').and_then(|r| r.chars().next()).and_then(perl_class) {
+            if let Some(class) = rest
+                .strip_prefix('\\')
+                .and_then(|r| r.chars().next())
+                .and_then(perl_class)
+            {
                 out.push_str(class);
                 i += 2;
                 continue;
@@ -520,10 +575,14 @@ fn parse_escape(rest: &str) -> Result<(char, usize), String> {
                     _ => Err(invalid(3 + close + 1)),
                 }
             } else {
-                let hex = rest.get(2..4).filter(|h| h.bytes().all(|d| d.is_ascii_hexdigit()));
+                let hex = rest
+                    .get(2..4)
+                    .filter(|h| h.bytes().all(|d| d.is_ascii_hexdigit()));
                 match hex.and_then(|h| u32::from_str_radix(h, 16).ok()) {
                     Some(v) => Ok((char::from_u32(v).unwrap_or('\0'), 4)),
-                    None => Err(invalid(rest.char_indices().nth(4).map_or(rest.len(), |(i, _)| i))),
+                    None => Err(invalid(
+                        rest.char_indices().nth(4).map_or(rest.len(), |(i, _)| i),
+                    )),
                 }
             }
         }
@@ -575,8 +634,20 @@ fn is_posix_class(name: &str) -> bool {
     matches!(
         inner,
         Some(
-            "alnum" | "alpha" | "ascii" | "blank" | "cntrl" | "digit" | "graph" | "lower" | "print"
-                | "punct" | "space" | "upper" | "word" | "xdigit"
+            "alnum"
+                | "alpha"
+                | "ascii"
+                | "blank"
+                | "cntrl"
+                | "digit"
+                | "graph"
+                | "lower"
+                | "print"
+                | "punct"
+                | "space"
+                | "upper"
+                | "word"
+                | "xdigit"
         )
     )
 }
@@ -674,7 +745,11 @@ mod tests {
             ("(?)", ""),
         ];
         for (go, rust) in cases {
-            assert_eq!(translate(go, false).map(|t| t.rust).as_deref(), Ok(*rust), "{go}");
+            assert_eq!(
+                translate(go, false).map(|t| t.rust).as_deref(),
+                Ok(*rust),
+                "{go}"
+            );
             assert!(Regex::new(rust).is_ok(), "{rust}");
         }
         assert_eq!(translate("(?P<a>x)", true).unwrap().rust, "(?P<a>x)");
@@ -725,7 +800,9 @@ mod tests {
         assert!(re.is_match("a foo b") && re.is_match("éfooé") && !re.is_match("afoob"));
         let re = compile_unanchored("a.b").unwrap();
         assert!(!re.is_match("a\nb"));
-        assert!(compile_unanchored(r"\p{Foo}").unwrap_err().contains(r"`\p{Foo}`"));
+        assert!(compile_unanchored(r"\p{Foo}")
+            .unwrap_err()
+            .contains(r"`\p{Foo}`"));
     }
 
     #[test]
@@ -735,7 +812,26 @@ mod tests {
         assert!(matches!(compile_matcher("a|b|"), Ok(RegexMatch::OneOf(s)) if s.len() == 3));
         assert!(matches!(compile_matcher(".*"), Ok(RegexMatch::Any)));
         assert!(matches!(compile_matcher(".+"), Ok(RegexMatch::NonEmpty)));
-        let Ok(RegexMatch::Compiled(re)) = compile_matcher("w.b") else {
+        for glob in [
+            "web.*",
+            ".*curl.*",
+            ".+@docker",
+            "5..",
+            r"ssh.*\.service",
+            "(?i).*bot.*",
+        ] {
+            assert!(
+                matches!(compile_matcher(glob), Ok(RegexMatch::Glob(_))),
+                "{glob}"
+            );
+        }
+        for not_glob in ["a*", ".*?", "(?i)é.*", "a.?", r"\d.*", "(a).*"] {
+            assert!(
+                matches!(compile_matcher(not_glob), Ok(RegexMatch::Compiled(_))),
+                "{not_glob}"
+            );
+        }
+        let Ok(RegexMatch::Compiled(re)) = compile_matcher("w.(b)") else {
             panic!("expected a compiled regex");
         };
         assert!(re.is_match("w\nb") && !re.is_match("xweb"));

@@ -15,7 +15,11 @@ pub fn parse_ip_pattern(pattern: &str) -> Result<IpPattern, String> {
     if let Some((addr, zone)) = parse_addr(pattern) {
         // A zoned address never equals a zoneless one found in a line;
         // kindling keeps no zones, so such a pattern is refused.
-        return if zone { Err(invalid()) } else { Ok(IpPattern::Addr(addr)) };
+        return if zone {
+            Err(invalid())
+        } else {
+            Ok(IpPattern::Addr(addr))
+        };
     }
     if let Some(p) = parse_prefix(pattern) {
         return Ok(p);
@@ -191,10 +195,19 @@ mod tests {
 
     #[test]
     fn parses_the_three_forms() {
-        assert_eq!(parse_ip_pattern("192.168.0.1"), Ok(IpPattern::Addr(ip("192.168.0.1"))));
+        assert_eq!(
+            parse_ip_pattern("192.168.0.1"),
+            Ok(IpPattern::Addr(ip("192.168.0.1")))
+        );
         assert_eq!(parse_ip_pattern("::1"), Ok(IpPattern::Addr(ip("::1"))));
-        assert_eq!(parse_ip_pattern("10.0.0.0/8"), Ok(IpPattern::Cidr(ip("10.0.0.0"), 8)));
-        assert_eq!(parse_ip_pattern("2001:db8::/32"), Ok(IpPattern::Cidr(ip("2001:db8::"), 32)));
+        assert_eq!(
+            parse_ip_pattern("10.0.0.0/8"),
+            Ok(IpPattern::Cidr(ip("10.0.0.0"), 8))
+        );
+        assert_eq!(
+            parse_ip_pattern("2001:db8::/32"),
+            Ok(IpPattern::Cidr(ip("2001:db8::"), 32))
+        );
         assert_eq!(
             parse_ip_pattern("192.168.4.5-192.168.4.20"),
             Ok(IpPattern::Range(ip("192.168.4.5"), ip("192.168.4.20")))
@@ -203,8 +216,14 @@ mod tests {
             parse_ip_pattern("2001:db8::1-2001:db8::8"),
             Ok(IpPattern::Range(ip("2001:db8::1"), ip("2001:db8::8")))
         );
-        assert_eq!(parse_ip_pattern("::ffff:1.2.3.4"), Ok(IpPattern::Addr(ip("::ffff:1.2.3.4"))));
-        assert_eq!(parse_ip_pattern("1:2:3:4:5:6:7:8"), Ok(IpPattern::Addr(ip("1:2:3:4:5:6:7:8"))));
+        assert_eq!(
+            parse_ip_pattern("::ffff:1.2.3.4"),
+            Ok(IpPattern::Addr(ip("::ffff:1.2.3.4")))
+        );
+        assert_eq!(
+            parse_ip_pattern("1:2:3:4:5:6:7:8"),
+            Ok(IpPattern::Addr(ip("1:2:3:4:5:6:7:8")))
+        );
     }
 
     #[test]
@@ -257,6 +276,9 @@ mod tests {
         assert!(v6.contains(ip("2001:db8:1::5")) && !v6.contains(ip("2001:db9::1")));
         assert!(parse_ip_pattern("::1").unwrap().contains(ip("::1")));
         let range = parse_ip_pattern("fe80::1-fe80::9%eth0").unwrap();
-        assert!(range.contains(ip("fe80::5")), "zones are dropped from ranges");
+        assert!(
+            range.contains(ip("fe80::5")),
+            "zones are dropped from ranges"
+        );
     }
 }

@@ -190,7 +190,10 @@ mod tests {
             ("a.b.c", vec![key("a"), key("b"), key("c")]),
             ("servers[0]", vec![key("servers"), Index(0)]),
             ("a[0].b", vec![key("a"), Index(0), key("b")]),
-            (r#"a.list[0]["field"]"#, vec![key("a"), key("list"), Index(0), key("field")]),
+            (
+                r#"a.list[0]["field"]"#,
+                vec![key("a"), key("list"), Index(0), key("field")],
+            ),
             ("[0]", vec![Index(0)]),
             (r#"["request_User-Agent"]"#, vec![key("request_User-Agent")]),
             (r#"["a b"]"#, vec![key("a b")]),
@@ -207,13 +210,25 @@ mod tests {
         let cases: &[(&str, &str)] = &[
             ("", "syntax error: unexpected $end, expecting LSB or FIELD"),
             ("b..c", "syntax error: unexpected DOT, expecting FIELD"),
-            ("b[x]", "syntax error: unexpected FIELD, expecting STRING or INDEX"),
+            (
+                "b[x]",
+                "syntax error: unexpected FIELD, expecting STRING or INDEX",
+            ),
             (".a", "syntax error: unexpected DOT, expecting LSB or FIELD"),
-            ("a b", "syntax error: unexpected FIELD, expecting DOT or LSB"),
-            ("a[0.5]", "syntax error: unexpected $end, expecting STRING or INDEX"),
+            (
+                "a b",
+                "syntax error: unexpected FIELD, expecting DOT or LSB",
+            ),
+            (
+                "a[0.5]",
+                "syntax error: unexpected $end, expecting STRING or INDEX",
+            ),
             ("a-b", "unexpected char -"),
             ("a.@", "syntax error: unexpected $end, expecting FIELD"),
-            ("[1a]", "syntax error: unexpected $end, expecting STRING or INDEX"),
+            (
+                "[1a]",
+                "syntax error: unexpected $end, expecting STRING or INDEX",
+            ),
             (r#"["a]"#, "syntax error: unexpected $end, expecting RSB"),
         ];
         for (expr, want) in cases {

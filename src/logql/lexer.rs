@@ -303,7 +303,9 @@ impl<'a> Lexer<'a> {
     }
 
     fn peek_at(&self, offset: usize) -> Option<char> {
-        self.src.get(self.pos + offset..).and_then(|s| s.chars().next())
+        self.src
+            .get(self.pos + offset..)
+            .and_then(|s| s.chars().next())
     }
 
     /// Consumes one character, keeping line and column.
@@ -373,7 +375,9 @@ impl<'a> Lexer<'a> {
             let tok = if c == '_' || c.is_alphabetic() {
                 let text = self.scan_ident();
                 self.word(text)
-            } else if c.is_ascii_digit() || (c == '.' && self.peek_at(1).is_some_and(|d| d.is_ascii_digit())) {
+            } else if c.is_ascii_digit()
+                || (c == '.' && self.peek_at(1).is_some_and(|d| d.is_ascii_digit()))
+            {
                 if let Some(msg) = self.scan_number() {
                     return err(&msg);
                 }
@@ -555,7 +559,10 @@ impl<'a> Lexer<'a> {
         }
         let keyword = if rest.get(..2).is_some_and(|s| s.eq_ignore_ascii_case("by")) {
             2
-        } else if rest.get(..7).is_some_and(|s| s.eq_ignore_ascii_case("without")) {
+        } else if rest
+            .get(..7)
+            .is_some_and(|s| s.eq_ignore_ascii_case("without"))
+        {
             7
         } else {
             return false;
@@ -662,7 +669,10 @@ impl<'a> Lexer<'a> {
             .filter(|c| **c | 0x20 == b'e' || (**c | 0x20 == b'p' && prefix == b'x'));
         if let Some(&e) = exponent {
             if e | 0x20 == b'e' && prefix != 0 && prefix != b'0' {
-                set_err(&mut error, format!("'{}' exponent requires decimal mantissa", e as char));
+                set_err(
+                    &mut error,
+                    format!("'{}' exponent requires decimal mantissa", e as char),
+                );
             }
             i += 1;
             is_float = true;
@@ -677,15 +687,24 @@ impl<'a> Lexer<'a> {
                 set_err(&mut error, "exponent has no digits".to_string());
             }
         } else if prefix == b'x' && is_float {
-            set_err(&mut error, "hexadecimal mantissa requires a 'p' exponent".to_string());
+            set_err(
+                &mut error,
+                "hexadecimal mantissa requires a 'p' exponent".to_string(),
+            );
         }
         if !is_float {
             if let Some(d) = invalid {
-                set_err(&mut error, format!("invalid digit '{}' in {litname}", d as char));
+                set_err(
+                    &mut error,
+                    format!("invalid digit '{}' in {litname}", d as char),
+                );
             }
         }
         if digsep & 2 != 0 && !separators_ok(&self.src[start..i]) {
-            set_err(&mut error, "'_' must separate successive digits".to_string());
+            set_err(
+                &mut error,
+                "'_' must separate successive digits".to_string(),
+            );
         }
         while self.pos < i {
             self.bump();
@@ -1048,17 +1067,44 @@ mod tests {
     #[test]
     fn string_errors() {
         let cases: &[(&str, &str)] = &[
-            (r#"x "bad \q escape""#, "parse error at line 1, col 3: invalid char escape"),
-            (r#""unterminated"#, "parse error at line 1, col 1: literal not terminated"),
-            ("`unterminated", "parse error at line 1, col 1: literal not terminated"),
-            ("\"new\nline\"", "parse error at line 1, col 1: literal not terminated"),
-            ("'single quotes'", "parse error at line 1, col 1: invalid char literal"),
+            (
+                r#"x "bad \q escape""#,
+                "parse error at line 1, col 3: invalid char escape",
+            ),
+            (
+                r#""unterminated"#,
+                "parse error at line 1, col 1: literal not terminated",
+            ),
+            (
+                "`unterminated",
+                "parse error at line 1, col 1: literal not terminated",
+            ),
+            (
+                "\"new\nline\"",
+                "parse error at line 1, col 1: literal not terminated",
+            ),
+            (
+                "'single quotes'",
+                "parse error at line 1, col 1: invalid char literal",
+            ),
             (r#""\777""#, "parse error at line 1, col 1: invalid syntax"),
-            (r#""\ud800""#, "parse error at line 1, col 1: invalid syntax"),
-            (r#""\xff""#, "parse error at line 1, col 1: invalid UTF-8 rune"),
-            (r#""\'""#, "parse error at line 1, col 1: invalid char escape"),
+            (
+                r#""\ud800""#,
+                "parse error at line 1, col 1: invalid syntax",
+            ),
+            (
+                r#""\xff""#,
+                "parse error at line 1, col 1: invalid UTF-8 rune",
+            ),
+            (
+                r#""\'""#,
+                "parse error at line 1, col 1: invalid char escape",
+            ),
             ("a\0", "parse error at line 1, col 2: invalid character NUL"),
-            ("/* open", "parse error at line 1, col 1: comment not terminated"),
+            (
+                "/* open",
+                "parse error at line 1, col 1: comment not terminated",
+            ),
         ];
         for (src, want) in cases {
             assert_eq!(lex_err(src), *want, "{src}");
@@ -1099,23 +1145,56 @@ mod tests {
         }
         assert_eq!(lex("1m30"), vec![Tok::Number("1"), Tok::Ident("m30")]);
         assert_eq!(lex("10kb"), vec![Tok::Bytes(10_000), Tok::Ident("b")]);
-        assert_eq!(lex("- 5m"), vec![Tok::P(Punct::Sub), Tok::Duration(300 * S)]);
+        assert_eq!(
+            lex("- 5m"),
+            vec![Tok::P(Punct::Sub), Tok::Duration(300 * S)]
+        );
         assert_eq!(lex("-5"), vec![Tok::P(Punct::Sub), Tok::Number("5")]);
-        assert_eq!(lex("--foo"), vec![Tok::P(Punct::Sub), Tok::P(Punct::Sub), Tok::Ident("foo")]);
+        assert_eq!(
+            lex("--foo"),
+            vec![Tok::P(Punct::Sub), Tok::P(Punct::Sub), Tok::Ident("foo")]
+        );
     }
 
     #[test]
     fn number_errors() {
         let cases: &[(&str, &str)] = &[
-            ("x == 0B", "parse error at line 1, col 6: decimal literal has no digits"),
-            ("x==0B", "parse error at line 1, col 4: binary literal has no digits"),
-            ("1EB", "parse error at line 1, col 1: exponent has no digits"),
-            ("08", "parse error at line 1, col 1: invalid digit '8' in octal literal"),
-            ("1__0", "parse error at line 1, col 1: '_' must separate successive digits"),
-            ("0x1.5", "parse error at line 1, col 1: hexadecimal mantissa requires a 'p' exponent"),
-            ("[5M]", r#"parse error at line 0, col 1: unknown unit "M" in duration "5M""#),
-            ("[ 5m ]", r#"parse error at line 0, col 1: not a valid duration string: " 5m ""#),
-            ("x [5m", "parse error at line 0, col 3: missing closing ']' in duration"),
+            (
+                "x == 0B",
+                "parse error at line 1, col 6: decimal literal has no digits",
+            ),
+            (
+                "x==0B",
+                "parse error at line 1, col 4: binary literal has no digits",
+            ),
+            (
+                "1EB",
+                "parse error at line 1, col 1: exponent has no digits",
+            ),
+            (
+                "08",
+                "parse error at line 1, col 1: invalid digit '8' in octal literal",
+            ),
+            (
+                "1__0",
+                "parse error at line 1, col 1: '_' must separate successive digits",
+            ),
+            (
+                "0x1.5",
+                "parse error at line 1, col 1: hexadecimal mantissa requires a 'p' exponent",
+            ),
+            (
+                "[5M]",
+                r#"parse error at line 0, col 1: unknown unit "M" in duration "5M""#,
+            ),
+            (
+                "[ 5m ]",
+                r#"parse error at line 0, col 1: not a valid duration string: " 5m ""#,
+            ),
+            (
+                "x [5m",
+                "parse error at line 0, col 3: missing closing ']' in duration",
+            ),
         ];
         for (src, want) in cases {
             assert_eq!(lex_err(src), *want, "{src}");
@@ -1175,7 +1254,19 @@ mod tests {
             (t.tok != Tok::Eof).then_some((t.line, t.col))
         })
         .collect();
-        assert_eq!(toks, vec![(1, 1), (1, 2), (1, 3), (1, 4), (1, 7), (0, 3), (2, 6), (0, 10)]);
+        assert_eq!(
+            toks,
+            vec![
+                (1, 1),
+                (1, 2),
+                (1, 3),
+                (1, 4),
+                (1, 7),
+                (0, 3),
+                (2, 6),
+                (0, 10)
+            ]
+        );
         let mut lx = Lexer::new("ab");
         lx.next_token().unwrap();
         let eof = lx.next_token().unwrap();

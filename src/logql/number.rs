@@ -10,7 +10,12 @@ use crate::model::go_quote;
 /// Parses `s` like `strconv.ParseFloat(s, 64)`, with Go's error texts:
 /// `strconv.ParseFloat: parsing "abc": invalid syntax`.
 pub fn parse_go_float(s: &str) -> Result<f64, String> {
-    let syntax = || format!("strconv.ParseFloat: parsing {}: invalid syntax", go_quote(s));
+    let syntax = || {
+        format!(
+            "strconv.ParseFloat: parsing {}: invalid syntax",
+            go_quote(s)
+        )
+    };
     if let Some(v) = special(s) {
         return Ok(v);
     }
@@ -19,12 +24,12 @@ pub fn parse_go_float(s: &str) -> Result<f64, String> {
         Some(b'-') => (true, &s[1..]),
         _ => (false, s),
     };
-    let value = if body.len() > 2 && body.as_bytes()[0] == b'0' && (body.as_bytes()[1] | 0x20) == b'x'
-    {
-        parse_hex(&body[2..]).ok_or_else(syntax)?
-    } else {
-        parse_decimal(body).ok_or_else(syntax)?
-    };
+    let value =
+        if body.len() > 2 && body.as_bytes()[0] == b'0' && (body.as_bytes()[1] | 0x20) == b'x' {
+            parse_hex(&body[2..]).ok_or_else(syntax)?
+        } else {
+            parse_decimal(body).ok_or_else(syntax)?
+        };
     if value.is_infinite() {
         return Err(format!(
             "strconv.ParseFloat: parsing {}: value out of range",
@@ -42,7 +47,11 @@ fn special(s: &str) -> Option<f64> {
         _ => (0.0, s),
     };
     if body.eq_ignore_ascii_case("inf") || body.eq_ignore_ascii_case("infinity") {
-        return Some(if sign < 0.0 { f64::NEG_INFINITY } else { f64::INFINITY });
+        return Some(if sign < 0.0 {
+            f64::NEG_INFINITY
+        } else {
+            f64::INFINITY
+        });
     }
     if sign == 0.0 && body.eq_ignore_ascii_case("nan") {
         return Some(f64::NAN);
@@ -235,13 +244,16 @@ mod tests {
     #[test]
     fn rejects_what_go_rejects() {
         let syntax = [
-            "", "abc", "0x1F", "1__0", "_1", "1_", "1e", "1e+", "-nan", "1.2.3", "0b1", "0o7", " 1",
-            "1 ", "1,5",
+            "", "abc", "0x1F", "1__0", "_1", "1_", "1e", "1e+", "-nan", "1.2.3", "0b1", "0o7",
+            " 1", "1 ", "1,5",
         ];
         for text in syntax {
             assert_eq!(
                 parse_go_float(text).unwrap_err(),
-                format!("strconv.ParseFloat: parsing {}: invalid syntax", go_quote(text)),
+                format!(
+                    "strconv.ParseFloat: parsing {}: invalid syntax",
+                    go_quote(text)
+                ),
                 "{text}"
             );
         }

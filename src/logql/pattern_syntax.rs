@@ -23,7 +23,9 @@ pub fn parse_pattern_parser(source: &str) -> Result<PatternExpr, String> {
     let mut seen: Vec<&str> = Vec::new();
     for name in names {
         if seen.contains(&name) {
-            return Err(format!("duplicate capture name ({name}): invalid expression"));
+            return Err(format!(
+                "duplicate capture name ({name}): invalid expression"
+            ));
         }
         seen.push(name);
     }
@@ -61,7 +63,9 @@ fn check_no_consecutive_captures(nodes: &[PatternNode]) -> Result<(), String> {
         if let [PatternNode::Capture(a), PatternNode::Capture(b)] = pair {
             let a = a.as_deref().unwrap_or("_");
             let b = b.as_deref().unwrap_or("_");
-            return Err(format!("found consecutive capture '{a}{b}': invalid expression"));
+            return Err(format!(
+                "found consecutive capture '{a}{b}': invalid expression"
+            ));
         }
     }
     Ok(())
@@ -87,7 +91,9 @@ fn tokenize(source: &str) -> Result<Vec<PatternNode>, String> {
                     nodes.push(PatternNode::Literal(source[literal_start..i].to_string()));
                 }
                 let name = &source[i + 1..i + len - 1];
-                nodes.push(PatternNode::Capture((name != "_").then(|| name.to_string())));
+                nodes.push(PatternNode::Capture(
+                    (name != "_").then(|| name.to_string()),
+                ));
                 i += len;
                 literal_start = i;
                 continue;
@@ -167,7 +173,11 @@ mod tests {
         assert!(parse_line_filter_pattern("").unwrap().nodes.is_empty());
         assert_eq!(
             parse_line_filter_pattern("<_> at=error <_>").unwrap().nodes,
-            vec![PatternNode::Capture(None), lit(" at=error "), PatternNode::Capture(None)]
+            vec![
+                PatternNode::Capture(None),
+                lit(" at=error "),
+                PatternNode::Capture(None)
+            ]
         );
         assert_eq!(
             parse_line_filter_pattern("<a> bar").unwrap_err(),

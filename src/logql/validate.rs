@@ -106,7 +106,10 @@ pub enum RawOperand {
 /// `!= "a" != "b"`). In a positive chain of two or more operands Loki builds
 /// every operand with the chain's operator and ignores `ip()`: the pattern is
 /// used as plain text (or a regex / pattern), and so it is here.
-pub fn line_filters(op: LineFilterOp, operands: Vec<RawOperand>) -> Result<Vec<LineFilter>, ParseError> {
+pub fn line_filters(
+    op: LineFilterOp,
+    operands: Vec<RawOperand>,
+) -> Result<Vec<LineFilter>, ParseError> {
     let negative = matches!(
         op,
         LineFilterOp::NotContains | LineFilterOp::NotRegex | LineFilterOp::NotPattern
@@ -469,7 +472,10 @@ pub fn range_aggregation(
             | FirstOverTime
             | LastOverTime
     );
-    let plain_ok = matches!(op, BytesOverTime | BytesRate | CountOverTime | Rate | AbsentOverTime);
+    let plain_ok = matches!(
+        op,
+        BytesOverTime | BytesRate | CountOverTime | Rate | AbsentOverTime
+    );
     if range.unwrap.is_some() && !unwrap_ok {
         return Err(format!("invalid aggregation {name} with unwrap"));
     }
@@ -503,7 +509,9 @@ pub fn vector_aggregation(
                 .parse()
                 .map_err(|_| format!("invalid parameter {name}({p},"))?;
             if k <= 0 {
-                return Err(format!("invalid parameter (must be greater than 0) {name}({p}"));
+                return Err(format!(
+                    "invalid parameter (must be greater than 0) {name}({p}"
+                ));
             }
             if op == VectorOp::ApproxTopk && grouping.is_some() {
                 return Err(format!("grouping not allowed for {name} aggregation"));
@@ -620,7 +628,10 @@ mod tests {
         assert_eq!(logfmt_key("\"a b\"").as_deref(), Ok("a b"));
         assert_eq!(logfmt_key(" x ").as_deref(), Ok("x"));
         assert_eq!(logfmt_key("\"\"").as_deref(), Ok(""));
-        assert_eq!(logfmt_key("a \"b\" \"c\"").as_deref(), Ok("a%!(EXTRA string=b, string=c)"));
+        assert_eq!(
+            logfmt_key("a \"b\" \"c\"").as_deref(),
+            Ok("a%!(EXTRA string=b, string=c)")
+        );
         assert_eq!(logfmt_key("my-key").unwrap_err(), "unexpected char -");
         assert_eq!(logfmt_key("a.b").unwrap_err(), "unexpected char .");
         assert_eq!(
@@ -647,10 +658,22 @@ mod tests {
     #[test]
     fn regexp_parser_rules() {
         let err = |s: &str| regexp_parser(s.to_string()).unwrap_err();
-        assert_eq!(err(r"(\w+)"), "invalid regexp parser: at least one named capture must be supplied");
-        assert_eq!(err("no groups at all"), "invalid regexp parser: at least one named capture must be supplied");
-        assert_eq!(err("(?P<a>x)(?P<a>y)"), "invalid regexp parser: duplicate extracted label name 'a'");
-        assert_eq!(err("(?P<a"), "invalid regexp parser: error parsing regexp: invalid named capture: `(?P<a`");
+        assert_eq!(
+            err(r"(\w+)"),
+            "invalid regexp parser: at least one named capture must be supplied"
+        );
+        assert_eq!(
+            err("no groups at all"),
+            "invalid regexp parser: at least one named capture must be supplied"
+        );
+        assert_eq!(
+            err("(?P<a>x)(?P<a>y)"),
+            "invalid regexp parser: duplicate extracted label name 'a'"
+        );
+        assert_eq!(
+            err("(?P<a"),
+            "invalid regexp parser: error parsing regexp: invalid named capture: `(?P<a`"
+        );
         let p = regexp_parser(r"(?P<method>\w+) (?P<path>\S+)".to_string()).unwrap();
         let names: Vec<_> = p.regex.re.capture_names().flatten().collect();
         assert_eq!(names, ["method", "path"]);

@@ -181,7 +181,9 @@ impl<'a> Parser<'a> {
                     self.next()?;
                 }
                 let extractions = self.extractions()?;
-                self.built(validate::logfmt_parser(strict, keep_empty, extractions).map(Stage::Logfmt))
+                self.built(
+                    validate::logfmt_parser(strict, keep_empty, extractions).map(Stage::Logfmt),
+                )
             }
             Tok::Kw(Kw::Regexp) => {
                 self.next()?;
@@ -423,7 +425,11 @@ impl<'a> Parser<'a> {
         let value = self.peek_tok()?.clone();
         let filter = match value {
             Tok::Str(_) if string_ok => {
-                let op = if cmp == CmpOp::Eq { MatchOp::Eq } else { MatchOp::Neq };
+                let op = if cmp == CmpOp::Eq {
+                    MatchOp::Eq
+                } else {
+                    MatchOp::Neq
+                };
                 let value = self.string()?;
                 let m = validate::matcher(&name, op, value).map_err(ParseError::semantic)?;
                 LabelFilterExpr::Matcher(m)
@@ -449,15 +455,27 @@ impl<'a> Parser<'a> {
             }
             Tok::Duration(value) => {
                 self.next()?;
-                LabelFilterExpr::Duration { name, op: cmp, value }
+                LabelFilterExpr::Duration {
+                    name,
+                    op: cmp,
+                    value,
+                }
             }
             Tok::Bytes(value) => {
                 self.next()?;
-                LabelFilterExpr::Bytes { name, op: cmp, value }
+                LabelFilterExpr::Bytes {
+                    name,
+                    op: cmp,
+                    value,
+                }
             }
             Tok::Number(_) | Tok::P(Punct::Add | Punct::Sub) => {
                 let value = self.literal()?;
-                LabelFilterExpr::Number { name, op: cmp, value }
+                LabelFilterExpr::Number {
+                    name,
+                    op: cmp,
+                    value,
+                }
             }
             _ => return Err(self.unexpected(&[])),
         };

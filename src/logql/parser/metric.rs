@@ -39,7 +39,12 @@ fn precedence(op: BinaryOp) -> u8 {
     match op {
         BinaryOp::Or => 1,
         BinaryOp::And | BinaryOp::Unless => 2,
-        BinaryOp::Eq | BinaryOp::Neq | BinaryOp::Gt | BinaryOp::Gte | BinaryOp::Lt | BinaryOp::Lte => 3,
+        BinaryOp::Eq
+        | BinaryOp::Neq
+        | BinaryOp::Gt
+        | BinaryOp::Gte
+        | BinaryOp::Lt
+        | BinaryOp::Lte => 3,
         BinaryOp::Add | BinaryOp::Sub => 4,
         BinaryOp::Mul | BinaryOp::Div | BinaryOp::Mod => 5,
         BinaryOp::Pow => 6,

@@ -68,10 +68,7 @@ pub fn parse_log_selector(query: &str) -> Result<LogExpr, ParseError> {
 /// `ParseMatchers` with validation).
 pub fn parse_matchers(query: &str) -> Result<Vec<Matcher>, ParseError> {
     match parse_expr(query)? {
-        Expr::Log(LogExpr {
-            selector,
-            stages,
-        }) if stages.is_empty() => Ok(selector),
+        Expr::Log(LogExpr { selector, stages }) if stages.is_empty() => Ok(selector),
         _ => Err(ParseError::plain("only label matchers are supported")),
     }
 }
