@@ -11,9 +11,9 @@
 
 use crate::logql::ast::{CmpOp, IpPattern, LabelFilterExpr};
 use crate::logql::duration::{parse_bytes, parse_go_duration};
+use crate::logql::number::parse_go_float;
 use crate::model::MatchOp;
 
-use super::go_float::parse_go_float;
 use super::label_regex::LabelRegex;
 use super::labels::{LabelsBuilder, ERROR_LABEL};
 use super::line_filter::contains_ip_in;

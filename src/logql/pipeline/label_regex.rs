@@ -17,6 +17,8 @@
 
 use regex::Regex;
 
+use crate::logql::go_regex;
+
 /// A label value test equivalent to Loki's for one regex.
 #[derive(Clone, Debug)]
 pub enum LabelRegex {
@@ -44,7 +46,9 @@ impl LabelRegex {
                 return f;
             }
         }
-        match Regex::new(&format!("^(?:{re})$")) {
+        let compiled = go_regex::translate(re, false)
+            .and_then(|t| go_regex::build(&format!("^(?:{})$", t.rust), re));
+        match compiled {
             Ok(r) => LabelRegex::Regex(r),
             Err(_) => LabelRegex::Never,
         }

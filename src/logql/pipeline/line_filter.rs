@@ -6,13 +6,13 @@
 //! match `\n` unless `(?s)`, as in Go); pattern filters use Loki's `Test`
 //! rules; `ip()` scans the line for address-looking runs.
 
-use std::net::IpAddr;
 use std::sync::Arc;
 
 use memchr::memmem::Finder;
 use regex::Regex;
 
 use crate::logql::ast::{IpPattern, LineFilter, LineFilterOp, LineFilterOperand, PatternExpr, PatternNode};
+use crate::logql::ip::parse_addr;
 
 /// One compiled line filter with its `or` operands.
 #[derive(Clone, Debug)]
@@ -170,44 +170,15 @@ pub(crate) fn contains_ip_in(text: &[u8], pattern: &IpPattern) -> bool {
         };
         if let Some(cs) = charset {
             let len = span_of(rest, cs);
-            if let Some(addr) = parse_go_addr(&rest[..len]) {
-                if pattern_contains(pattern, addr) {
-                    return true;
-                }
+            let candidate = std::str::from_utf8(&rest[..len]).ok().and_then(parse_addr);
+            if candidate.is_some_and(|(addr, _)| pattern.contains(addr)) {
+                return true;
             }
             i += len;
         }
         i += 1;
     }
     false
-}
-
-/// Parses an address the way Go's `netip.ParseAddr` accepts it (no zones can
-/// occur here: `%` is not an address character).
-pub(crate) fn parse_go_addr(s: &[u8]) -> Option<IpAddr> {
-    let s = std::str::from_utf8(s).ok()?;
-    if s.contains(':') {
-        s.parse::<std::net::Ipv6Addr>().ok().map(IpAddr::V6)
-    } else {
-        // Go rejects octets with leading zeros, as does Rust's parser.
-        s.parse::<std::net::Ipv4Addr>().ok().map(IpAddr::V4)
-    }
-}
-
-fn pattern_contains(p: &IpPattern, addr: IpAddr) -> bool {
-    match (*p, addr) {
-        (IpPattern::Addr(a), _) => a == addr,
-        (IpPattern::Range(lo, hi), _) => lo.is_ipv4() == addr.is_ipv4() && lo <= addr && addr <= hi,
-        (IpPattern::Cidr(IpAddr::V4(net), len), IpAddr::V4(a)) => {
-            let mask = u32::MAX.checked_shl(32 - u32::from(len.min(32))).unwrap_or(0);
-            u32::from(net) & mask == u32::from(a) & mask
-        }
-        (IpPattern::Cidr(IpAddr::V6(net), len), IpAddr::V6(a)) => {
-            let mask = u128::MAX.checked_shl(128 - u32::from(len.min(128))).unwrap_or(0);
-            u128::from(net) & mask == u128::from(a) & mask
-        }
-        (IpPattern::Cidr(..), _) => false,
-    }
 }
 
 #[cfg(test)]
@@ -321,7 +292,7 @@ mod tests {
 
     #[test]
     fn ip_filter_scans_lines() {
-        let a = |s: &str| s.parse::<IpAddr>().unwrap();
+        let a = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
         let single = IpPattern::Addr(a("10.0.0.5"));
         let cidr = IpPattern::Cidr(a("10.0.0.0"), 8);
         let range = IpPattern::Range(a("192.168.4.5"), a("192.168.4.20"));

@@ -13,7 +13,6 @@
 
 mod decolorize;
 mod drop;
-mod go_float;
 mod json;
 mod keep;
 mod label_filter;
@@ -33,7 +32,6 @@ use std::sync::Arc;
 use crate::logql::ast::{self, RangeAggregation, RangeOp};
 use crate::model::Labels;
 
-pub use go_float::parse_go_float;
 pub use json::JSON_PARSER_ERR;
 pub use label_filter::LABEL_FILTER_ERR;
 pub use labels::{Category, Grouping, LabelsResult, ERROR_DETAILS_LABEL, ERROR_LABEL};

@@ -9,8 +9,8 @@
 
 use crate::logql::ast::{Unwrap, UnwrapConversion};
 use crate::logql::duration::{parse_bytes, parse_go_duration};
+use crate::logql::number::parse_go_float;
 
-use super::go_float::parse_go_float;
 use super::label_filter::LabelFilterStage;
 use super::labels::LabelsBuilder;
 
