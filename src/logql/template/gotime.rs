@@ -564,8 +564,8 @@ fn parse_time_zone(value: &str) -> Option<usize> {
     if value.starts_with("ChST") || value.starts_with("MeST") {
         return Some(4);
     }
-    if value.starts_with("GMT") {
-        return Some(3 + parse_signed_offset(&value[3..]));
+    if let Some(rest) = value.strip_prefix("GMT") {
+        return Some(3 + parse_signed_offset(rest));
     }
     if b[0] == b'+' || b[0] == b'-' {
         let n = parse_signed_offset(value);
@@ -1073,7 +1073,7 @@ pub(crate) fn time_quote(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for &b in s.as_bytes() {
-        if b >= 0x80 || b < b' ' {
+        if !(b' '..0x80).contains(&b) {
             let _ = write!(out, "\\x{b:02x}");
         } else {
             if b == b'"' || b == b'\\' {

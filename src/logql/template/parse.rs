@@ -704,11 +704,11 @@ fn new_number(pos: usize, text: &str, typ: ItemType) -> Result<Number, String> {
         }
         n.is_float = true;
         n.float = f;
-        if f.fract() == 0.0 && f >= -9.223_372_036_854_776e18 && f < 9.223_372_036_854_776e18 {
+        if f.fract() == 0.0 && (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&f) {
             n.is_int = true;
             n.int = f as i64;
         }
-        if f.fract() == 0.0 && f >= 0.0 && f < 1.844_674_407_370_955_2e19 {
+        if f.fract() == 0.0 && (0.0..1.844_674_407_370_955_2e19).contains(&f) {
             n.is_uint = true;
         }
     }

@@ -192,7 +192,7 @@ pub(crate) fn sprintf(out: &mut String, format: &str, args: &[Value], ctx: &dyn 
             }
         }
         // Precision.
-        if i + 1 <= end && f.get(i) == Some(&b'.') {
+        if i < end && f[i] == b'.' {
             i += 1;
             if after_index {
                 good_arg_num = false;
@@ -742,7 +742,7 @@ mod tests {
                 vec![Value::Int(65), Value::Int(65), Value::Int(0x1F600)],
                 "A 'A' U+1F600",
             ),
-            ("%.2f", vec![Value::Float(3.14159)], "3.14"),
+            ("%.2f", vec![Value::Float(1.23456)], "1.23"),
             ("%05.1f", vec![Value::Float(0.0)], "000.0"),
             ("%8.3f|", vec![Value::Float(-1.5)], "  -1.500|"),
             ("%e", vec![Value::Float(1234.5678)], "1.234568e+03"),

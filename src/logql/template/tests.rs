@@ -787,8 +787,8 @@ fn output_is_bounded() {
     let r = render("{{ range 1000000 }}{{ repeat 1000 \"x\" }}{{ end }}");
     assert!(r.is_err_and(|e| e.contains("template output exceeds 16777216 bytes")));
     assert!(render("{{ range 2000000 }}{{ end }}").is_err());
-    let deep = format!("{}1{}", "{{ (".repeat(1), ") }}");
-    assert_eq!(render(&deep).as_deref(), Ok("1"));
+    let deep = format!("{{{{ {}1{} }}}}", "(".repeat(50), ")".repeat(50));
+    assert_eq!(as_strs(&render(&deep)), Ok("1"));
     let too_deep = format!("{{{{ {}1{} }}}}", "(".repeat(200), ")".repeat(200));
     assert!(
         Template::parse(&too_deep).is_err_and(|e| e.0.ends_with("max expression depth exceeded"))

@@ -281,8 +281,9 @@ pub(super) fn println<'a>(env: &Env<'a>, args: &mut [Value<'a>]) -> R<'a> {
 
 pub(super) fn printf<'a>(env: &Env<'a>, args: &mut [Value<'a>]) -> R<'a> {
     let mut s = String::new();
-    let format = args[0].as_str().unwrap_or("").to_string();
-    printf::sprintf(&mut s, &format, &args[1..], env.ctx);
+    if let Some((format, rest)) = args.split_first() {
+        printf::sprintf(&mut s, format.as_str().unwrap_or(""), rest, env.ctx);
+    }
     Ok(Value::string(s))
 }
 

@@ -13,12 +13,8 @@ pub(crate) fn to_int64(v: &Value) -> i64 {
         Value::Month(m) => i64::from(*m),
         Value::Weekday(d) => i64::from(*d),
         Value::Bool(b) => i64::from(*b),
-        Value::Float(f) => {
-            if f.is_finite() && *f >= -9.223_372_036_854_776e18 && *f < 9.223_372_036_854_776e18 {
-                *f as i64
-            } else {
-                0
-            }
+        Value::Float(f) if (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(f) => {
+            *f as i64
         }
         Value::Str(s) => {
             if s.is_empty() {

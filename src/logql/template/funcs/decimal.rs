@@ -34,8 +34,8 @@ impl Decimal {
             neg: v < 0.0 && !digits.is_empty(),
             digits,
             exp,
-        })
-        .map(Decimal::normalized)
+        }
+        .normalized())
     }
 
     fn normalized(mut self) -> Decimal {
