@@ -19,6 +19,9 @@ pub(crate) const MAX_OUTPUT: usize = 16 << 20;
 const MAX_RANGE_INT: i64 = 1_000_000;
 /// Nested `{{template}}` calls (Go allows 100000).
 const MAX_TEMPLATE_DEPTH: usize = 100;
+/// Nested `if`/`with`/`range`/`template` being executed at once, across
+/// template calls; keeps recursion within the thread's stack.
+const MAX_NESTING: usize = 300;
 
 /// A parsed template ready to execute.
 #[derive(Debug)]
@@ -135,6 +138,7 @@ struct State<'a> {
     cur: At<'a>,
     exec_name: &'a str,
     depth: usize,
+    nesting: usize,
 }
 
 /// Executes `prog` for one entry, appending to `out`.
@@ -155,6 +159,7 @@ pub(crate) fn execute<'a>(
         cur: At::None,
         exec_name: &prog.name,
         depth: 0,
+        nesting: 0,
     };
     match st.walk_list(&Value::Labels, &prog.parsed.root, out) {
         Ok(()) | Err(Stop::Break | Stop::Continue) => Ok(()),
@@ -198,6 +203,34 @@ impl<'a> State<'a> {
 
     fn walk(&mut self, dot: &Value<'a>, node: &'a Node, out: &mut String) -> X<()> {
         self.cur = At::Node(node);
+        if !matches!(
+            node,
+            Node::If(_) | Node::With(_) | Node::Range(_) | Node::Template(_)
+        ) {
+            return self.walk_leaf(dot, node, out);
+        }
+        if self.nesting >= MAX_NESTING {
+            return self.errorf(format!("exceeded maximum template depth ({MAX_NESTING})"));
+        }
+        self.nesting += 1;
+        let r = match node {
+            Node::If(b) => self.walk_if_with(false, dot, b, out),
+            Node::With(b) => self.walk_if_with(true, dot, b, out),
+            Node::Range(b) => {
+                let mark = self.vars.len();
+                let r = self.walk_range(dot, b, out);
+                self.vars.truncate(mark);
+                r
+            }
+            Node::Template(t) => self.walk_template(dot, t, out),
+            _ => Ok(()),
+        };
+        self.nesting -= 1;
+        r
+    }
+
+    /// Text, actions, `break` and `continue`.
+    fn walk_leaf(&mut self, dot: &Value<'a>, node: &'a Node, out: &mut String) -> X<()> {
         match node {
             Node::Text { text } => {
                 out.push_str(text);
@@ -224,17 +257,9 @@ impl<'a> State<'a> {
                 }
                 Ok(())
             }
-            Node::If(b) => self.walk_if_with(false, dot, b, out),
-            Node::With(b) => self.walk_if_with(true, dot, b, out),
-            Node::Range(b) => {
-                let mark = self.vars.len();
-                let r = self.walk_range(dot, b, out);
-                self.vars.truncate(mark);
-                r
-            }
             Node::Break { .. } => Err(Stop::Break),
             Node::Continue { .. } => Err(Stop::Continue),
-            Node::Template(t) => self.walk_template(dot, t, out),
+            _ => Ok(()),
         }
     }
 

@@ -14,10 +14,12 @@
 //!   UTC/GMT aliases and `Etc/GMT±N`; other zone names count as unknown,
 //!   which Loki maps to UTC (named zones would need a tz database).
 //! * `now` prints without Go's monotonic-clock suffix (`m=+1.23`).
-//! * Limits keep memory bounded: output above 16 MiB, `repeat`/`indent`
-//!   results above 16 MiB, `range` over an integer above 10^6, nesting
-//!   deeper than 100 and JSON nested deeper than 500 are errors (Go has
-//!   higher or no limits).
+//! * Limits keep memory and stack bounded (Go has higher or no limits):
+//!   output above 16 MiB, `repeat`/`indent`/`align*` results above 16 MiB,
+//!   `range` over an integer above 10^6, more than 100 nested parentheses
+//!   or 100 nested control structures, more than 100 nested `{{template}}`
+//!   calls or 300 nested structures being executed, and JSON nested deeper
+//!   than 500 are errors.
 //! * Strings are UTF-8: operations that would cut a character in Go
 //!   (`trunc`, `substr`, `slice`, `b64dec`, `urldecode`) replace each
 //!   broken byte with U+FFFD at once instead of at output.

@@ -9,8 +9,9 @@ use super::node::{Action, Arg, Branch, Command, List, Node, Number, Pipe, Templa
 use super::value::lossy_utf8;
 use super::{gonum, TemplateError};
 
-/// Nesting limit for parentheses and control structures. Go allows 10000
-/// parenthesised levels; kindling stops earlier to keep recursion bounded.
+/// Nesting limit for parentheses, and separately for control structures.
+/// Go allows 10000 parenthesised levels and unlimited control nesting;
+/// kindling stops earlier to keep recursion bounded.
 const MAX_DEPTH: usize = 100;
 
 /// The parsed template: the main tree and the `{{define}}`d ones.
@@ -41,6 +42,7 @@ pub(crate) fn parse(name: &str, text: &str) -> PResult<Parsed> {
         action_line: 0,
         range_depth: 0,
         depth: 0,
+        control_depth: 0,
         defs: Vec::new(),
     };
     let root = p.parse_top()?;
@@ -85,6 +87,7 @@ struct Parser<'s> {
     action_line: usize,
     range_depth: usize,
     depth: usize,
+    control_depth: usize,
     defs: Vec<(String, List)>,
 }
 
@@ -171,6 +174,14 @@ impl<'s> Parser<'s> {
             return self.errorf("max expression depth exceeded");
         }
         self.depth += 1;
+        Ok(())
+    }
+
+    fn enter_control(&mut self) -> PResult<()> {
+        if self.control_depth >= MAX_DEPTH {
+            return self.errorf("control structures nested too deeply");
+        }
+        self.control_depth += 1;
         Ok(())
     }
 
@@ -321,7 +332,7 @@ impl<'s> Parser<'s> {
     }
 
     fn control(&mut self, context: &str) -> PResult<Branch> {
-        self.enter()?;
+        self.enter_control()?;
         let saved_vars = self.vars.len();
         let pipe = self.pipeline(context, ItemType::RightDelim)?;
         if context == "range" {
@@ -359,7 +370,7 @@ impl<'s> Parser<'s> {
             Parsed1::Node(_) => {}
         }
         self.vars.truncate(saved_vars);
-        self.depth -= 1;
+        self.control_depth -= 1;
         Ok(Branch {
             pos: pipe.pos,
             pipe,
@@ -374,9 +385,9 @@ impl<'s> Parser<'s> {
         let name = self.template_name(&t, CONTEXT)?;
         let pipe = self.pipeline(CONTEXT, ItemType::RightDelim)?;
         let saved = self.fresh_scope();
-        self.enter()?;
+        self.enter_control()?;
         let (list, end) = self.item_list()?;
-        self.depth -= 1;
+        self.control_depth -= 1;
         self.restore_scope(saved);
         if !matches!(end, Parsed1::End) {
             return self.errorf(format!("unexpected {} in {CONTEXT}", end_name(&end)));

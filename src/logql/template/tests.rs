@@ -783,6 +783,50 @@ fn render_reuses_and_clears_output() {
 }
 
 #[test]
+fn template_is_shareable() {
+    fn assert_send_sync<T: Send + Sync + Clone>() {}
+    assert_send_sync::<Template>();
+}
+
+#[test]
+fn recursion_is_bounded() {
+    let r = render(
+        r#"{{ define "t" }}{{ if true }}{{ with 1 }}{{ template "t" }}{{ end }}{{ end }}{{ end }}{{ template "t" }}"#,
+    );
+    assert!(r.is_err_and(|e| e.contains("exceeded maximum template depth")));
+    let r = render(r#"{{ define "t" }}x{{ template "t" }}{{ end }}{{ template "t" }}"#);
+    assert!(r.is_err_and(|e| e.contains("exceeded maximum template depth")));
+}
+
+#[test]
+fn deepest_allowed_nesting_fits_a_small_stack() {
+    // 99 nested ifs around 99 nested parentheses, called recursively until
+    // the nesting limit: must end in an error, not a stack overflow.
+    let ifs = "{{ if true }}".repeat(99);
+    let ends = "{{ end }}".repeat(99);
+    let expr = ["{{ ", &"(".repeat(99), "1", &")".repeat(99), " }}"].concat();
+    let src = [
+        r#"{{ define "t" }}"#,
+        &ifs,
+        &expr,
+        r#"{{ template "t" }}"#,
+        &ends,
+        r#"{{ end }}{{ template "t" }}"#,
+    ]
+    .concat();
+    let r = std::thread::Builder::new()
+        .stack_size(1 << 20)
+        .spawn(move || render(&src))
+        .expect("spawn")
+        .join()
+        .expect("no stack overflow");
+    assert!(
+        matches!(&r, Err(e) if e.contains("exceeded maximum template depth")),
+        "{r:?}"
+    );
+}
+
+#[test]
 fn output_is_bounded() {
     let r = render("{{ range 1000000 }}{{ repeat 1000 \"x\" }}{{ end }}");
     assert!(r.is_err_and(|e| e.contains("template output exceeds 16777216 bytes")));

@@ -143,8 +143,9 @@ impl Parser<'_> {
             }
         }
         let text = std::str::from_utf8(&self.b[start..self.i]).ok()?;
-        // Go refuses numbers out of float64 range.
-        gonum::parse_float(text).ok().map(Value::Float)
+        // Go cannot store a number out of float64 range: it leaves nil there
+        // and decodes the rest.
+        Some(gonum::parse_float(text).map_or(Value::Nil, Value::Float))
     }
 
     fn string(&mut self) -> Option<String> {
@@ -244,8 +245,9 @@ mod tests {
         assert_eq!(show(r#""\u00e9\ud83d\ude00\ud800""#), "é😀\u{FFFD}");
         assert_eq!(show("12345678"), "1.2345678e+07");
         assert_eq!(show(" [] "), "[]");
+        assert_eq!(show("[1e999,2]"), "[<nil> 2]");
         for bad in [
-            "", "{", "[1,]", "01", "1.", "{'a':1}", "tru", "\"a\nb\"", "1e999", "[1] x",
+            "", "{", "[1,]", "01", "1.", "{'a':1}", "tru", "\"a\nb\"", "[1] x",
         ] {
             assert_eq!(show(bad), "invalid", "{bad}");
         }
