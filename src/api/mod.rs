@@ -1,1 +1,4 @@
 //! HTTP API: axum handlers that decode requests and encode Loki JSON.
+
+pub mod error;
+pub mod params;
