@@ -2,3 +2,4 @@
 //! metric evaluator, with Loki's limits, ordering and result shapes.
 
 pub mod log_merge;
+pub mod result;
