@@ -191,11 +191,15 @@ impl Options {
         let mut merged = BTreeMap::new();
         if let Some(text) = &self.file {
             load_config(text, &format!("{origin} (config file)"));
-            let map: BTreeMap<String, serde_yaml::Value> = serde_yaml::from_str(text).unwrap_or_default();
+            let map: BTreeMap<String, serde_yaml::Value> =
+                serde_yaml::from_str(text).unwrap_or_default();
             for (k, v) in map {
                 let v = match v {
                     serde_yaml::Value::String(s) => s,
-                    other => serde_yaml::to_string(&other).expect("scalar").trim().to_string(),
+                    other => serde_yaml::to_string(&other)
+                        .expect("scalar")
+                        .trim()
+                        .to_string(),
                 };
                 merged.insert(k.replace('-', "_"), v);
             }
@@ -250,7 +254,10 @@ impl Dockerfile {
                 globals.push(instr);
             }
         }
-        assert!(globals.iter().all(|(op, _)| op == "ARG"), "Dockerfile: only ARG may precede FROM");
+        assert!(
+            globals.iter().all(|(op, _)| op == "ARG"),
+            "Dockerfile: only ARG may precede FROM"
+        );
         if let Some(first) = stages.first_mut() {
             first.splice(0..0, globals);
         }
@@ -281,7 +288,8 @@ impl Dockerfile {
     /// Arguments of the final stage's exec-form instruction `op`.
     fn exec_form(&self, op: &str) -> Vec<String> {
         let raw = Self::one(self.final_stage(), op);
-        serde_json::from_str(raw).unwrap_or_else(|e| panic!("Dockerfile: {op} is not exec form: {e}"))
+        serde_json::from_str(raw)
+            .unwrap_or_else(|e| panic!("Dockerfile: {op} is not exec form: {e}"))
     }
 
     fn arg_default(&self, name: &str) -> String {
@@ -298,13 +306,18 @@ impl Dockerfile {
 /// own arguments).
 fn image_cmd_flags() -> Vec<Setting> {
     let cmd = Dockerfile::load().exec_form("CMD");
-    cmd.iter().map(|a| flag_setting(a, "Dockerfile CMD")).collect()
+    cmd.iter()
+        .map(|a| flag_setting(a, "Dockerfile CMD"))
+        .collect()
 }
 
 #[test]
 fn dockerfile_makes_a_small_non_root_image_serving_3100_with_data_in_a_volume() {
     let df = Dockerfile::load();
-    assert!(df.stages.len() >= 2, "Dockerfile: multi-stage build expected");
+    assert!(
+        df.stages.len() >= 2,
+        "Dockerfile: multi-stage build expected"
+    );
     let last = df.final_stage();
     let base = Dockerfile::one(last, "FROM");
     assert!(
@@ -323,10 +336,19 @@ fn dockerfile_makes_a_small_non_root_image_serving_3100_with_data_in_a_volume() 
         flags: image_cmd_flags(),
         ..Options::default()
     };
-    let data = options.resolve("Dockerfile CMD").data.to_string_lossy().into_owned();
+    let data = options
+        .resolve("Dockerfile CMD")
+        .data
+        .to_string_lossy()
+        .into_owned();
     assert_eq!(data, "/data");
-    let volume: Vec<String> = serde_json::from_str(Dockerfile::one(last, "VOLUME")).expect("VOLUME in exec form");
-    assert_eq!(volume, vec![data.clone()], "Dockerfile: the data directory is the volume");
+    let volume: Vec<String> =
+        serde_json::from_str(Dockerfile::one(last, "VOLUME")).expect("VOLUME in exec form");
+    assert_eq!(
+        volume,
+        vec![data.clone()],
+        "Dockerfile: the data directory is the volume"
+    );
     assert!(
         last.iter().any(|(op, rest)| op == "COPY" && rest.contains("--chown=") && rest.ends_with(&format!(" {data}"))),
         "Dockerfile: the data directory must belong to the runtime user so that new volumes are writable"
@@ -358,10 +380,15 @@ fn dockerfile_caches_dependencies_and_builds_both_architectures() {
         for flag in ["--release", "--locked", "--bin kindling"] {
             assert!(cmd.contains(flag), "Dockerfile: {cmd:?} lacks {flag}");
         }
-        assert!(cmd.starts_with("cargo-target cargo "), "Dockerfile: {cmd:?} must go through cargo-target.sh");
+        assert!(
+            cmd.starts_with("cargo-target cargo "),
+            "Dockerfile: {cmd:?} must go through cargo-target.sh"
+        );
     }
     assert!(
-        build.iter().any(|(op, rest)| op == "ARG" && rest == "TARGETARCH"),
+        build
+            .iter()
+            .any(|(op, rest)| op == "ARG" && rest == "TARGETARCH"),
         "Dockerfile: the build stage must know the target architecture"
     );
     let text = read("Dockerfile");
@@ -369,18 +396,31 @@ fn dockerfile_caches_dependencies_and_builds_both_architectures() {
         text.contains("--platform linux/arm64,linux/amd64"),
         "Dockerfile: document the multi-arch buildx command"
     );
-    assert!(text.contains("FROM --platform=$BUILDPLATFORM"), "Dockerfile: compile on the build host");
+    assert!(
+        text.contains("FROM --platform=$BUILDPLATFORM"),
+        "Dockerfile: compile on the build host"
+    );
 
-    let rust: Vec<u32> = df.arg_default("RUST_VERSION").split('.').map(|p| p.parse().expect("RUST_VERSION")).collect();
+    let rust: Vec<u32> = df
+        .arg_default("RUST_VERSION")
+        .split('.')
+        .map(|p| p.parse().expect("RUST_VERSION"))
+        .collect();
     let msrv = cargo_rust_version();
     assert!(
         rust >= msrv,
         "Dockerfile: RUST_VERSION {rust:?} is older than Cargo.toml's rust-version {msrv:?}"
     );
     let ignore = read(".dockerignore");
-    assert!(ignore.lines().any(|l| l.trim() == "target"), ".dockerignore must exclude target/");
+    assert!(
+        ignore.lines().any(|l| l.trim() == "target"),
+        ".dockerignore must exclude target/"
+    );
 
-    for (arch, triple) in [("amd64", "x86_64-unknown-linux-gnu"), ("arm64", "aarch64-unknown-linux-gnu")] {
+    for (arch, triple) in [
+        ("amd64", "x86_64-unknown-linux-gnu"),
+        ("arm64", "aarch64-unknown-linux-gnu"),
+    ] {
         let out = Command::new(repo().join("deploy/container/cargo-target.sh"))
             .arg("triple")
             .env("TARGETARCH", arch)
@@ -399,7 +439,10 @@ fn cargo_rust_version() -> Vec<u32> {
         .find_map(|l| l.trim().strip_prefix("rust-version"))
         .expect("Cargo.toml has rust-version");
     let value = line.trim_start_matches([' ', '=']).trim().trim_matches('"');
-    value.split('.').map(|p| p.parse().expect("rust-version")).collect()
+    value
+        .split('.')
+        .map(|p| p.parse().expect("rust-version"))
+        .collect()
 }
 
 /// Runs the Dockerfile's own `cargo build` command natively through
@@ -418,9 +461,19 @@ fn dockerfile_build_command_builds_kindling_here() {
         .stage("build")
         .iter()
         .find(|(op, rest)| op == "RUN" && rest.contains("cargo build"))
-        .map(|(_, rest)| rest.split("&&").next().unwrap_or_default().trim().to_string())
+        .map(|(_, rest)| {
+            rest.split("&&")
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_string()
+        })
         .expect("build command");
-    let args: Vec<&str> = cmd.strip_prefix("cargo-target ").expect("via cargo-target").split_whitespace().collect();
+    let args: Vec<&str> = cmd
+        .strip_prefix("cargo-target ")
+        .expect("via cargo-target")
+        .split_whitespace()
+        .collect();
     let target_dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("deploy-build");
     let status = Command::new(repo().join("deploy/container/cargo-target.sh"))
         .args(&args)
@@ -438,9 +491,16 @@ fn dockerfile_build_command_builds_kindling_here() {
     let bin = target_dir
         .join(String::from_utf8_lossy(&triple.stdout).trim())
         .join("release/kindling");
-    let out = Command::new(&bin).arg("--version").output().expect("run the release binary");
+    let out = Command::new(&bin)
+        .arg("--version")
+        .output()
+        .expect("run the release binary");
     assert!(out.status.success(), "{} --version failed", bin.display());
-    println!("built {} ({})", bin.display(), String::from_utf8_lossy(&out.stdout).trim());
+    println!(
+        "built {} ({})",
+        bin.display(),
+        String::from_utf8_lossy(&out.stdout).trim()
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -460,7 +520,12 @@ struct Deployment {
 
 fn kind<'a>(objects: &'a [Json], kind: &str, origin: &str) -> &'a Json {
     let found: Vec<&Json> = objects.iter().filter(|o| at(o, "/kind") == kind).collect();
-    assert_eq!(found.len(), 1, "{origin}: expected one {kind}, found {}", found.len());
+    assert_eq!(
+        found.len(),
+        1,
+        "{origin}: expected one {kind}, found {}",
+        found.len()
+    );
     found[0]
 }
 
@@ -475,41 +540,77 @@ fn check_kubernetes(objects: &[Json], origin: &str) -> Deployment {
     let sts = kind(objects, "StatefulSet", origin);
     let svc = kind(objects, "Service", origin);
     let cm = kind(objects, "ConfigMap", origin);
-    assert_eq!(at(sts, "/spec/replicas"), &json!(1), "{origin}: one replica");
+    assert_eq!(
+        at(sts, "/spec/replicas"),
+        &json!(1),
+        "{origin}: one replica"
+    );
     let pod = at(sts, "/spec/template/spec");
-    let labels = at(sts, "/spec/template/metadata/labels").as_object().expect("pod labels");
-    let selector = at(sts, "/spec/selector/matchLabels").as_object().expect("selector");
-    assert!(selector.iter().all(|(k, v)| labels.get(k) == Some(v)), "{origin}: selector must match the pod");
+    let labels = at(sts, "/spec/template/metadata/labels")
+        .as_object()
+        .expect("pod labels");
+    let selector = at(sts, "/spec/selector/matchLabels")
+        .as_object()
+        .expect("selector");
+    assert!(
+        selector.iter().all(|(k, v)| labels.get(k) == Some(v)),
+        "{origin}: selector must match the pod"
+    );
 
-    let grace = at(pod, "/terminationGracePeriodSeconds").as_u64().expect("terminationGracePeriodSeconds");
+    let grace = at(pod, "/terminationGracePeriodSeconds")
+        .as_u64()
+        .expect("terminationGracePeriodSeconds");
     assert!(
         Duration::from_secs(grace) >= MIN_STOP_GRACE,
         "{origin}: {grace}s is too short for a clean shutdown"
     );
-    assert_eq!(at(pod, "/securityContext/runAsNonRoot"), &json!(true), "{origin}: runAsNonRoot");
-    let uid = at(pod, "/securityContext/runAsUser").as_u64().expect("runAsUser");
+    assert_eq!(
+        at(pod, "/securityContext/runAsNonRoot"),
+        &json!(true),
+        "{origin}: runAsNonRoot"
+    );
+    let uid = at(pod, "/securityContext/runAsUser")
+        .as_u64()
+        .expect("runAsUser");
     assert_ne!(uid, 0, "{origin}: runAsUser must not be root");
     assert_eq!(
         at(pod, "/securityContext/fsGroup").as_u64(),
         Some(uid),
         "{origin}: fsGroup makes the volume writable for the user"
     );
-    assert_eq!(at(pod, "/automountServiceAccountToken"), &json!(false), "{origin}: no API token");
+    assert_eq!(
+        at(pod, "/automountServiceAccountToken"),
+        &json!(false),
+        "{origin}: no API token"
+    );
 
     let containers = at(pod, "/containers").as_array().expect("containers");
     assert_eq!(containers.len(), 1, "{origin}: one container");
     let c = &containers[0];
     let image = text_at(c, "/image", origin).to_string();
-    assert!(image.starts_with(&format!("{IMAGE_REPOSITORY}:")), "{origin}: image {image}");
+    assert!(
+        image.starts_with(&format!("{IMAGE_REPOSITORY}:")),
+        "{origin}: image {image}"
+    );
 
-    let port = at(c, "/ports").as_array().and_then(|p| p.first()).expect("a container port");
-    assert_eq!(at(port, "/containerPort"), &json!(PORT), "{origin}: container port");
+    let port = at(c, "/ports")
+        .as_array()
+        .and_then(|p| p.first())
+        .expect("a container port");
+    assert_eq!(
+        at(port, "/containerPort"),
+        &json!(PORT),
+        "{origin}: container port"
+    );
     let port_name = text_at(port, "/name", origin);
     for probe in ["readinessProbe", "startupProbe", "livenessProbe"] {
         let p = at(c, &format!("/{probe}"));
         assert_eq!(at(p, "/httpGet/path"), "/ready", "{origin}: {probe} path");
         let target = at(p, "/httpGet/port");
-        assert!(target == port_name || target == &json!(PORT), "{origin}: {probe} port {target}");
+        assert!(
+            target == port_name || target == &json!(PORT),
+            "{origin}: {probe} port {target}"
+        );
     }
     let window = probe_window(at(c, "/startupProbe"));
     assert!(
@@ -518,31 +619,66 @@ fn check_kubernetes(objects: &[Json], origin: &str) -> Deployment {
     );
 
     let sc = at(c, "/securityContext");
-    assert_eq!(at(sc, "/allowPrivilegeEscalation"), &json!(false), "{origin}: no privilege escalation");
-    assert_eq!(at(sc, "/readOnlyRootFilesystem"), &json!(true), "{origin}: read-only root");
-    assert_ne!(at(sc, "/privileged"), &json!(true), "{origin}: not privileged");
+    assert_eq!(
+        at(sc, "/allowPrivilegeEscalation"),
+        &json!(false),
+        "{origin}: no privilege escalation"
+    );
+    assert_eq!(
+        at(sc, "/readOnlyRootFilesystem"),
+        &json!(true),
+        "{origin}: read-only root"
+    );
+    assert_ne!(
+        at(sc, "/privileged"),
+        &json!(true),
+        "{origin}: not privileged"
+    );
     assert!(
-        at(sc, "/capabilities/drop").as_array().is_some_and(|d| d.contains(&json!("ALL"))),
+        at(sc, "/capabilities/drop")
+            .as_array()
+            .is_some_and(|d| d.contains(&json!("ALL"))),
         "{origin}: drop all capabilities"
     );
 
     // Options: container args replace the image's CMD; env; the config file.
-    let mut options = Options::default();
-    options.flags = match at(c, "/args").as_array() {
-        Some(args) => args.iter().map(|a| flag_setting(a.as_str().expect("arg"), origin)).collect(),
-        None => image_cmd_flags(),
+    let mut options = Options {
+        flags: match at(c, "/args").as_array() {
+            Some(args) => args
+                .iter()
+                .map(|a| flag_setting(a.as_str().expect("arg"), origin))
+                .collect(),
+            None => image_cmd_flags(),
+        },
+        env: at(c, "/env")
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|env| {
+                let name = text_at(env, "/name", origin);
+                env_setting(name, text_at(env, "/value", origin), origin)
+            })
+            .collect(),
+        file: None,
     };
-    for env in at(c, "/env").as_array().into_iter().flatten() {
-        let name = text_at(env, "/name", origin);
-        options.env.extend(env_setting(name, text_at(env, "/value", origin), origin));
-    }
-    let file = Path::new(options.config_file().unwrap_or_else(|| panic!("{origin}: no --config.file")));
+    let file = Path::new(
+        options
+            .config_file()
+            .unwrap_or_else(|| panic!("{origin}: no --config.file")),
+    );
     let dir = file.parent().and_then(Path::to_str).expect("config dir");
-    let name = file.file_name().and_then(|n| n.to_str()).expect("config file name");
+    let name = file
+        .file_name()
+        .and_then(|n| n.to_str())
+        .expect("config file name");
     let mounts = at(c, "/volumeMounts").as_array().expect("volumeMounts");
     let mount_at = |path: &str| mounts.iter().find(|m| at(m, "/mountPath") == path);
     let cm_mount = mount_at(dir).unwrap_or_else(|| panic!("{origin}: nothing mounted at {dir}"));
-    assert_eq!(at(cm_mount, "/readOnly"), &json!(true), "{origin}: config mount read-only");
+    assert_eq!(
+        at(cm_mount, "/readOnly"),
+        &json!(true),
+        "{origin}: config mount read-only"
+    );
     let volume = at(pod, "/volumes")
         .as_array()
         .into_iter()
@@ -561,44 +697,75 @@ fn check_kubernetes(objects: &[Json], origin: &str) -> Deployment {
     let config = options.resolve(origin);
 
     let data = config.data.to_string_lossy().into_owned();
-    let data_mount = mount_at(&data).unwrap_or_else(|| panic!("{origin}: nothing mounted at the data path {data}"));
+    let data_mount = mount_at(&data)
+        .unwrap_or_else(|| panic!("{origin}: nothing mounted at the data path {data}"));
     let claim = at(sts, "/spec/volumeClaimTemplates/0");
     assert_eq!(
         at(data_mount, "/name"),
         at(claim, "/metadata/name"),
         "{origin}: the data path must be the volume claim"
     );
-    assert_ne!(at(data_mount, "/readOnly"), &json!(true), "{origin}: data must be writable");
-    assert_eq!(config.listen.port(), PORT, "{origin}: kindling must listen on {PORT}");
+    assert_ne!(
+        at(data_mount, "/readOnly"),
+        &json!(true),
+        "{origin}: data must be writable"
+    );
+    assert_eq!(
+        config.listen.port(),
+        PORT,
+        "{origin}: kindling must listen on {PORT}"
+    );
 
     let svc_port = at(svc, "/spec/ports/0");
-    assert_eq!(at(svc_port, "/port"), &json!(PORT), "{origin}: Service port");
+    assert_eq!(
+        at(svc_port, "/port"),
+        &json!(PORT),
+        "{origin}: Service port"
+    );
     let target = at(svc_port, "/targetPort");
-    assert!(target == port_name || target == &json!(PORT), "{origin}: Service targetPort {target}");
-    let svc_selector = at(svc, "/spec/selector").as_object().expect("Service selector");
+    assert!(
+        target == port_name || target == &json!(PORT),
+        "{origin}: Service targetPort {target}"
+    );
+    let svc_selector = at(svc, "/spec/selector")
+        .as_object()
+        .expect("Service selector");
     assert!(
         svc_selector.iter().all(|(k, v)| labels.get(k) == Some(v)),
         "{origin}: the Service must select the pod"
     );
 
-    let preferred = at(pod, "/affinity/nodeAffinity/preferredDuringSchedulingIgnoredDuringExecution");
+    let preferred = at(
+        pod,
+        "/affinity/nodeAffinity/preferredDuringSchedulingIgnoredDuringExecution",
+    );
     Deployment {
         image,
         memory_request: text_at(c, "/resources/requests/memory", origin).to_string(),
         memory_limit: text_at(c, "/resources/limits/memory", origin).to_string(),
         storage: text_at(claim, "/spec/resources/requests/storage", origin).to_string(),
-        storage_class: at(claim, "/spec/storageClassName").as_str().map(str::to_string),
+        storage_class: at(claim, "/spec/storageClassName")
+            .as_str()
+            .map(str::to_string),
         config,
         has_pi5_preference: preferred.to_string().contains("rpi5"),
     }
 }
 
 fn assert_default_deployment(d: &Deployment, origin: &str) {
-    assert_eq!(d.image, image(), "{origin}: image and tag (the crate version)");
+    assert_eq!(
+        d.image,
+        image(),
+        "{origin}: image and tag (the crate version)"
+    );
     assert_eq!(d.memory_request, "64Mi", "{origin}: memory request");
     assert_eq!(d.memory_limit, MEMORY_LIMIT_K8S, "{origin}: memory limit");
     assert_eq!(d.storage, "10Gi", "{origin}: volume size");
-    assert_eq!(d.storage_class.as_deref(), Some("local-path"), "{origin}: storage class");
+    assert_eq!(
+        d.storage_class.as_deref(),
+        Some("local-path"),
+        "{origin}: storage class"
+    );
     assert!(d.has_pi5_preference, "{origin}: the Pi 5 node preference");
 }
 
@@ -609,9 +776,16 @@ fn kustomize_base_by_hand() -> Vec<Json> {
     let k = yaml_file(&format!("{dir}/kustomization.yaml"));
     let mut objects = Vec::new();
     for r in at(&k, "/resources").as_array().expect("resources") {
-        objects.extend(yaml_docs(&read(&format!("{dir}/{}", r.as_str().expect("path"))), dir));
+        objects.extend(yaml_docs(
+            &read(&format!("{dir}/{}", r.as_str().expect("path"))),
+            dir,
+        ));
     }
-    for g in at(&k, "/configMapGenerator").as_array().into_iter().flatten() {
+    for g in at(&k, "/configMapGenerator")
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
         let mut data = serde_json::Map::new();
         for f in at(g, "/files").as_array().expect("files") {
             let f = f.as_str().expect("file");
@@ -643,7 +817,10 @@ fn kustomize_base_deploys_kindling_as_specified() {
     let d = check_kubernetes(&objects, "deploy/kubernetes");
     assert_default_deployment(&d, "deploy/kubernetes");
     assert_eq!(
-        load_config(&read("deploy/kubernetes/kindling.yaml"), "deploy/kubernetes/kindling.yaml"),
+        load_config(
+            &read("deploy/kubernetes/kindling.yaml"),
+            "deploy/kubernetes/kindling.yaml"
+        ),
         Config::defaults(),
         "deploy/kubernetes/kindling.yaml says it holds the defaults"
     );
@@ -653,7 +830,10 @@ fn kustomize_base_deploys_kindling_as_specified() {
             let d = check_kubernetes(&built, "kustomize build deploy/kubernetes");
             assert_default_deployment(&d, "kustomize build deploy/kubernetes");
         }
-        None => skip("kustomize build deploy/kubernetes", "neither kustomize nor kubectl is installed"),
+        None => skip(
+            "kustomize build deploy/kubernetes",
+            "neither kustomize nor kubectl is installed",
+        ),
     }
 }
 
@@ -681,7 +861,10 @@ fn json_patch(doc: &mut Json, ops: &Json, origin: &str) {
                 map.insert(last.to_string(), value);
             }
             ("remove", Json::Object(map)) => {
-                assert!(map.remove(last).is_some(), "{origin}: {path} does not exist");
+                assert!(
+                    map.remove(last).is_some(),
+                    "{origin}: {path} does not exist"
+                );
             }
             (other, _) => panic!("{origin}: unsupported patch op {other} at {path}"),
         }
@@ -708,17 +891,30 @@ fn flux_kustomization_patches_the_base_into_a_valid_deployment() {
     let source = kind(&docs, "GitRepository", origin);
     let ks = kind(&docs, "Kustomization", origin);
     assert!(text_at(ks, "/apiVersion", origin).starts_with("kustomize.toolkit.fluxcd.io/"));
-    assert_eq!(at(ks, "/spec/sourceRef/name"), at(source, "/metadata/name"), "{origin}: sourceRef");
+    assert_eq!(
+        at(ks, "/spec/sourceRef/name"),
+        at(source, "/metadata/name"),
+        "{origin}: sourceRef"
+    );
     let path = text_at(ks, "/spec/path", origin);
     assert!(
         repo().join(path).join("kustomization.yaml").is_file(),
         "{origin}: spec.path {path} is not a kustomization"
     );
-    assert!(at(ks, "/spec/targetNamespace").is_string(), "{origin}: a target namespace");
+    assert!(
+        at(ks, "/spec/targetNamespace").is_string(),
+        "{origin}: a target namespace"
+    );
     let images = at(ks, "/spec/images").as_array().expect("images");
-    assert!(images.iter().all(|i| at(i, "/name") == IMAGE_REPOSITORY), "{origin}: image name");
+    assert!(
+        images.iter().all(|i| at(i, "/name") == IMAGE_REPOSITORY),
+        "{origin}: image name"
+    );
     let timeout = parse_duration(text_at(ks, "/spec/timeout", origin)).expect("timeout");
-    assert!(timeout >= MIN_STARTUP_WINDOW, "{origin}: timeout shorter than a WAL replay");
+    assert!(
+        timeout >= MIN_STARTUP_WINDOW,
+        "{origin}: timeout shorter than a WAL replay"
+    );
 
     // The patches applied by hand to the base ...
     let mut objects = kustomize_base_by_hand();
@@ -726,14 +922,31 @@ fn flux_kustomization_patches_the_base_into_a_valid_deployment() {
         let ops = yaml_docs(text_at(p, "/patch", origin), origin).remove(0);
         let target = objects
             .iter_mut()
-            .find(|o| at(o, "/kind") == at(p, "/target/kind") && at(o, "/metadata/name") == at(p, "/target/name"))
-            .unwrap_or_else(|| panic!("{origin}: patch target {} not in the base", at(p, "/target")));
+            .find(|o| {
+                at(o, "/kind") == at(p, "/target/kind")
+                    && at(o, "/metadata/name") == at(p, "/target/name")
+            })
+            .unwrap_or_else(|| {
+                panic!(
+                    "{origin}: patch target {} not in the base",
+                    at(p, "/target")
+                )
+            });
         json_patch(target, &ops, origin);
     }
     for i in images {
-        let sts = objects.iter_mut().find(|o| at(o, "/kind") == "StatefulSet").expect("StatefulSet");
-        let c = sts.pointer_mut("/spec/template/spec/containers/0/image").expect("image");
-        *c = json!(format!("{}:{}", text_at(i, "/name", origin), text_at(i, "/newTag", origin)));
+        let sts = objects
+            .iter_mut()
+            .find(|o| at(o, "/kind") == "StatefulSet")
+            .expect("StatefulSet");
+        let c = sts
+            .pointer_mut("/spec/template/spec/containers/0/image")
+            .expect("image");
+        *c = json!(format!(
+            "{}:{}",
+            text_at(i, "/name", origin),
+            text_at(i, "/newTag", origin)
+        ));
     }
     let d = check_kubernetes(&objects, origin);
     assert_default_deployment(&d, origin);
@@ -760,7 +973,10 @@ fn flux_kustomization_patches_the_base_into_a_valid_deployment() {
             let d = check_kubernetes(&built, "kustomize build (Flux overlay)");
             assert_default_deployment(&d, "kustomize build (Flux overlay)");
         }
-        None => skip("kustomize build of the Flux overlay", "neither kustomize nor kubectl is installed"),
+        None => skip(
+            "kustomize build of the Flux overlay",
+            "neither kustomize nor kubectl is installed",
+        ),
     }
 }
 
@@ -819,7 +1035,12 @@ mod helm {
 
     impl Chart {
         /// Loads the chart with `overrides` (YAML) merged over values.yaml.
-        pub fn load(dir: &Path, release: &str, namespace: &str, overrides: &str) -> Result<Chart, String> {
+        pub fn load(
+            dir: &Path,
+            release: &str,
+            namespace: &str,
+            overrides: &str,
+        ) -> Result<Chart, String> {
             let mut values = yaml(&dir.join("values.yaml"))?;
             let over: Value = serde_yaml::from_str(overrides).map_err(|e| e.to_string())?;
             if !over.is_null() {
@@ -835,7 +1056,11 @@ mod helm {
         }
 
         fn name(&self) -> String {
-            self.chart.get("name").and_then(Value::as_str).unwrap_or_default().to_string()
+            self.chart
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
         }
 
         /// Every template rendered, by file name (helpers and NOTES.txt
@@ -858,10 +1083,12 @@ mod helm {
 
         fn render_file(&self, name: &str) -> Result<String, String> {
             let path = self.dir.join("templates").join(name);
-            let src = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let src =
+                std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
             let nodes = parse(&mut lex(&src)?.into_iter().peekable(), false)?.0;
             let mut out = String::new();
-            self.exec(&nodes, &mut out).map_err(|e| format!("{name}: {e}"))?;
+            self.exec(&nodes, &mut out)
+                .map_err(|e| format!("{name}: {e}"))?;
             Ok(out)
         }
 
@@ -871,7 +1098,11 @@ mod helm {
                     Node::Text(t) => out.push_str(t),
                     Node::Action(expr) => out.push_str(&text(&self.eval(expr)?)?),
                     Node::If(cond, then, otherwise) => {
-                        let branch = if truthy(&self.eval(cond)?) { then } else { otherwise };
+                        let branch = if truthy(&self.eval(cond)?) {
+                            then
+                        } else {
+                            otherwise
+                        };
                         self.exec(branch, out)?;
                     }
                 }
@@ -925,14 +1156,18 @@ mod helm {
                 }
             }
             let first = terms.first().ok_or("empty command")?;
-            let is_function = first.len() == 1 && first[0].starts_with(|c: char| c.is_ascii_alphabetic());
+            let is_function =
+                first.len() == 1 && first[0].starts_with(|c: char| c.is_ascii_alphabetic());
             if !is_function {
                 if terms.len() != 1 || piped.is_some() {
                     return Err(format!("cannot apply {toks:?}"));
                 }
                 return self.term(first);
             }
-            let mut args = terms[1..].iter().map(|t| self.term(t)).collect::<Result<Vec<_>, _>>()?;
+            let mut args = terms[1..]
+                .iter()
+                .map(|t| self.term(t))
+                .collect::<Result<Vec<_>, _>>()?;
             args.extend(piped);
             self.call(&first[0], args)
         }
@@ -946,17 +1181,23 @@ mod helm {
                 return Ok(Val::Dot);
             }
             if let Some(s) = t.strip_prefix('"') {
-                return Ok(Val::Y(Value::String(s.trim_end_matches('"').replace("\\\"", "\""))));
+                return Ok(Val::Y(Value::String(
+                    s.trim_end_matches('"').replace("\\\"", "\""),
+                )));
             }
             if let Ok(n) = t.parse::<i64>() {
                 return Ok(Val::Y(Value::from(n)));
             }
             let path = t.trim_start_matches('$');
-            let mut parts = path.strip_prefix('.').ok_or(format!("unknown term {t}"))?.split('.');
+            let mut parts = path
+                .strip_prefix('.')
+                .ok_or(format!("unknown term {t}"))?
+                .split('.');
             let root = parts.next().unwrap_or_default();
             let rest: Vec<&str> = parts.collect();
             let field = |v: &Value, rest: &[&str]| {
-                rest.iter().fold(v.clone(), |v, k| v.get(*k).cloned().unwrap_or(Value::Null))
+                rest.iter()
+                    .fold(v.clone(), |v, k| v.get(*k).cloned().unwrap_or(Value::Null))
             };
             Ok(Val::Y(match (root, rest.as_slice()) {
                 ("Values", r) => field(&self.values, r),
@@ -990,11 +1231,18 @@ mod helm {
             match f {
                 "quote" => {
                     arity(1)?;
-                    string(format!("\"{}\"", s(&args[0])?.replace('\\', "\\\\").replace('"', "\\\"")))
+                    string(format!(
+                        "\"{}\"",
+                        s(&args[0])?.replace('\\', "\\\\").replace('"', "\\\"")
+                    ))
                 }
                 "default" => {
                     arity(2)?;
-                    Ok(if truthy(&args[1]) { args[1].clone() } else { args[0].clone() })
+                    Ok(if truthy(&args[1]) {
+                        args[1].clone()
+                    } else {
+                        args[0].clone()
+                    })
                 }
                 "toYaml" => {
                     arity(1)?;
@@ -1003,8 +1251,10 @@ mod helm {
                 }
                 "indent" | "nindent" => {
                     arity(2)?;
-                    let pad = " ".repeat(usize::try_from(int(&args[0])?).map_err(|e| e.to_string())?);
-                    let body: Vec<String> = s(&args[1])?.lines().map(|l| format!("{pad}{l}")).collect();
+                    let pad =
+                        " ".repeat(usize::try_from(int(&args[0])?).map_err(|e| e.to_string())?);
+                    let body: Vec<String> =
+                        s(&args[1])?.lines().map(|l| format!("{pad}{l}")).collect();
                     let lead = if f == "nindent" { "\n" } else { "" };
                     string(format!("{lead}{}", body.join("\n")))
                 }
@@ -1022,7 +1272,9 @@ mod helm {
                     let name = s(&args[0])?;
                     let file = name
                         .strip_prefix(&format!("{}/templates/", self.name()))
-                        .ok_or(format!("include of {name}: only template files are supported"))?;
+                        .ok_or(format!(
+                            "include of {name}: only template files are supported"
+                        ))?;
                     string(self.render_file(file)?)
                 }
                 "sha256sum" => {
@@ -1106,7 +1358,11 @@ mod helm {
                 }
                 Node::Action(a) if a.starts_with("if ") => {
                     let (then, has_else) = parse(toks, true)?;
-                    let otherwise = if has_else { parse(toks, true)?.0 } else { Vec::new() };
+                    let otherwise = if has_else {
+                        parse(toks, true)?.0
+                    } else {
+                        Vec::new()
+                    };
                     nodes.push(Node::If(a[3..].to_string(), then, otherwise));
                 }
                 other => nodes.push(other),
@@ -1177,13 +1433,23 @@ fn render_chart(overrides: &str) -> (Vec<Json>, &'static str) {
         values.path().to_str().expect("path"),
     ];
     if let Some(out) = run("helm", &args) {
-        assert!(out.status.success(), "helm template: {}", String::from_utf8_lossy(&out.stderr));
-        return (yaml_docs(&String::from_utf8_lossy(&out.stdout), "helm template"), "helm template");
+        assert!(
+            out.status.success(),
+            "helm template: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        return (
+            yaml_docs(&String::from_utf8_lossy(&out.stdout), "helm template"),
+            "helm template",
+        );
     }
     let rendered = helm::Chart::load(&chart, "kindling", "monitoring", overrides)
         .and_then(|c| c.render_manifests())
         .unwrap_or_else(|e| panic!("deploy/helm/kindling: {e}"));
-    let objects = rendered.iter().flat_map(|(name, text)| yaml_docs(text, name)).collect();
+    let objects = rendered
+        .iter()
+        .flat_map(|(name, text)| yaml_docs(text, name))
+        .collect();
     (objects, "the test's template renderer")
 }
 
@@ -1191,22 +1457,43 @@ fn render_chart(overrides: &str) -> (Vec<Json>, &'static str) {
 fn helm_chart_renders_the_same_deployment_with_default_values() {
     let chart = yaml_file("deploy/helm/kindling/Chart.yaml");
     assert_eq!(at(&chart, "/apiVersion"), "v2");
-    assert_eq!(at(&chart, "/appVersion"), env!("CARGO_PKG_VERSION"), "appVersion is the crate version");
+    assert_eq!(
+        at(&chart, "/appVersion"),
+        env!("CARGO_PKG_VERSION"),
+        "appVersion is the crate version"
+    );
     let (objects, renderer) = render_chart("");
     if renderer != "helm template" {
-        skip("helm template", "helm is not installed; rendered with the test's own renderer");
+        skip(
+            "helm template",
+            "helm is not installed; rendered with the test's own renderer",
+        );
     }
     let origin = format!("deploy/helm/kindling ({renderer})");
     let d = check_kubernetes(&objects, &origin);
     assert_default_deployment(&d, &origin);
-    assert_eq!(d.config.retention, Some(Duration::from_secs(7 * 86_400)), "{origin}: retention");
+    assert_eq!(
+        d.config.retention,
+        Some(Duration::from_secs(7 * 86_400)),
+        "{origin}: retention"
+    );
     let sts = kind(&objects, "StatefulSet", &origin);
     assert!(
         at(sts, "/spec/template/metadata/annotations/checksum~1config").is_string(),
         "{origin}: a config change must roll the pod"
     );
-    if let Some(out) = run("helm", &["lint", repo().join("deploy/helm/kindling").to_str().expect("path")]) {
-        assert!(out.status.success(), "helm lint: {}", String::from_utf8_lossy(&out.stdout));
+    if let Some(out) = run(
+        "helm",
+        &[
+            "lint",
+            repo().join("deploy/helm/kindling").to_str().expect("path"),
+        ],
+    ) {
+        assert!(
+            out.status.success(),
+            "helm lint: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
     }
 }
 
@@ -1234,8 +1521,14 @@ affinity: null
     assert_eq!(d.config.max_query_series, 1000);
     assert_eq!(d.config.wal_sync_interval, Duration::ZERO);
     assert_eq!(d.storage, "20Gi");
-    assert_eq!(d.storage_class, None, "an empty storage class leaves the cluster default");
-    assert_eq!((d.memory_request.as_str(), d.memory_limit.as_str()), ("128Mi", "1Gi"));
+    assert_eq!(
+        d.storage_class, None,
+        "an empty storage class leaves the cluster default"
+    );
+    assert_eq!(
+        (d.memory_request.as_str(), d.memory_limit.as_str()),
+        ("128Mi", "1Gi")
+    );
     assert!(!d.has_pi5_preference);
 }
 
@@ -1244,15 +1537,31 @@ fn helm_renderer_trims_substitutes_and_branches() {
     let dir = tempfile::tempdir().expect("tempdir");
     let chart = dir.path();
     std::fs::create_dir(chart.join("templates")).expect("templates");
-    std::fs::write(chart.join("Chart.yaml"), "name: c\nversion: 1.0.0\nappVersion: '2'\n").expect("Chart.yaml");
+    std::fs::write(
+        chart.join("Chart.yaml"),
+        "name: c\nversion: 1.0.0\nappVersion: '2'\n",
+    )
+    .expect("Chart.yaml");
     std::fs::write(chart.join("values.yaml"), "a: {b: x}\nn: 10\nm: {}\n").expect("values");
     let cases = [
         ("v: {{ .Values.a.b | quote }}", "v: \"x\""),
-        ("v: {{ .Values.missing | default .Chart.AppVersion }}", "v: 2"),
-        ("l:\n  {{- if .Values.m }}\n  m: 1\n  {{- else }}\n  m: 0\n  {{- end }}", "l:\n  m: 0"),
+        (
+            "v: {{ .Values.missing | default .Chart.AppVersion }}",
+            "v: 2",
+        ),
+        (
+            "l:\n  {{- if .Values.m }}\n  m: 1\n  {{- else }}\n  m: 0\n  {{- end }}",
+            "l:\n  m: 0",
+        ),
         ("x:{{- toYaml .Values.a | nindent 2 }}", "x:\n  b: x"),
-        ("d: {{ div .Values.n 3 }} r: {{ .Release.Name }}-{{ .Chart.Version }}", "d: 3 r: rel-1.0.0"),
-        ("i: {{ include (print $.Template.BasePath \"/inc.txt\") . }}", "i: inc rel"),
+        (
+            "d: {{ div .Values.n 3 }} r: {{ .Release.Name }}-{{ .Chart.Version }}",
+            "d: 3 r: rel-1.0.0",
+        ),
+        (
+            "i: {{ include (print $.Template.BasePath \"/inc.txt\") . }}",
+            "i: inc rel",
+        ),
     ];
     std::fs::write(chart.join("templates/inc.txt"), "inc {{ .Release.Name }}").expect("inc");
     for (i, (src, _)) in cases.iter().enumerate() {
@@ -1282,13 +1591,19 @@ fn unit_entries(rel: &str) -> Vec<(String, String, String)> {
             section = s.to_string();
             continue;
         }
-        let (k, v) = line.split_once('=').unwrap_or_else(|| panic!("{rel}: bad line {line:?}"));
+        let (k, v) = line
+            .split_once('=')
+            .unwrap_or_else(|| panic!("{rel}: bad line {line:?}"));
         out.push((section.clone(), k.trim().to_string(), v.trim().to_string()));
     }
     out
 }
 
-fn unit_values<'a>(entries: &'a [(String, String, String)], section: &str, key: &str) -> Vec<&'a str> {
+fn unit_values<'a>(
+    entries: &'a [(String, String, String)],
+    section: &str,
+    key: &str,
+) -> Vec<&'a str> {
     entries
         .iter()
         .filter(|(s, k, _)| s == section && k == key)
@@ -1296,7 +1611,12 @@ fn unit_values<'a>(entries: &'a [(String, String, String)], section: &str, key: 
         .collect()
 }
 
-fn unit_value<'a>(entries: &'a [(String, String, String)], section: &str, key: &str, origin: &str) -> &'a str {
+fn unit_value<'a>(
+    entries: &'a [(String, String, String)],
+    section: &str,
+    key: &str,
+    origin: &str,
+) -> &'a str {
     match unit_values(entries, section, key).as_slice() {
         [v] => v,
         other => panic!("{origin}: expected one {key}= in [{section}], found {other:?}"),
@@ -1311,12 +1631,19 @@ fn seconds(v: &str, origin: &str) -> Duration {
 }
 
 /// Options set through `Environment=KINDLING_*=...` lines.
-fn unit_env_settings(entries: &[(String, String, String)], section: &str, origin: &str) -> Vec<Setting> {
+fn unit_env_settings(
+    entries: &[(String, String, String)],
+    section: &str,
+    origin: &str,
+) -> Vec<Setting> {
     unit_values(entries, section, "Environment")
         .into_iter()
         .flat_map(|v| v.split_whitespace())
         .filter_map(|assignment| {
-            let (name, value) = assignment.trim_matches('"').split_once('=').expect("NAME=value");
+            let (name, value) = assignment
+                .trim_matches('"')
+                .split_once('=')
+                .expect("NAME=value");
             env_setting(name, value, origin)
         })
         .collect()
@@ -1324,17 +1651,83 @@ fn unit_env_settings(entries: &[(String, String, String)], section: &str, origin
 
 /// `[Container]` keys of quadlet in podman 5.x.
 const QUADLET_CONTAINER_KEYS: &[&str] = &[
-    "AddCapability", "AddDevice", "AddHost", "Annotation", "AutoUpdate", "CgroupsMode", "ContainerName",
-    "ContainersConfModule", "DNS", "DNSOption", "DNSSearch", "DropCapability", "Entrypoint", "Environment",
-    "EnvironmentFile", "EnvironmentHost", "Exec", "ExposeHostPort", "GIDMap", "GlobalArgs", "Group", "GroupAdd",
-    "HealthCmd", "HealthInterval", "HealthOnFailure", "HealthRetries", "HealthStartPeriod", "HealthStartupCmd",
-    "HealthStartupInterval", "HealthStartupRetries", "HealthStartupSuccess", "HealthStartupTimeout",
-    "HealthTimeout", "HostName", "IP", "IP6", "Image", "Label", "LogDriver", "LogOpt", "Mask", "Mount", "Network",
-    "NetworkAlias", "NoNewPrivileges", "Notify", "PidsLimit", "Pod", "PodmanArgs", "PublishPort", "Pull",
-    "ReadOnly", "ReadOnlyTmpfs", "Rootfs", "RunInit", "SeccompProfile", "Secret", "SecurityLabelDisable",
-    "SecurityLabelFileType", "SecurityLabelLevel", "SecurityLabelNested", "SecurityLabelType", "ShmSize",
-    "StopSignal", "StopTimeout", "SubGIDMap", "SubUIDMap", "Sysctl", "Timezone", "Tmpfs", "UIDMap", "Ulimit",
-    "Unmask", "User", "UserNS", "Volume", "WorkingDir",
+    "AddCapability",
+    "AddDevice",
+    "AddHost",
+    "Annotation",
+    "AutoUpdate",
+    "CgroupsMode",
+    "ContainerName",
+    "ContainersConfModule",
+    "DNS",
+    "DNSOption",
+    "DNSSearch",
+    "DropCapability",
+    "Entrypoint",
+    "Environment",
+    "EnvironmentFile",
+    "EnvironmentHost",
+    "Exec",
+    "ExposeHostPort",
+    "GIDMap",
+    "GlobalArgs",
+    "Group",
+    "GroupAdd",
+    "HealthCmd",
+    "HealthInterval",
+    "HealthOnFailure",
+    "HealthRetries",
+    "HealthStartPeriod",
+    "HealthStartupCmd",
+    "HealthStartupInterval",
+    "HealthStartupRetries",
+    "HealthStartupSuccess",
+    "HealthStartupTimeout",
+    "HealthTimeout",
+    "HostName",
+    "IP",
+    "IP6",
+    "Image",
+    "Label",
+    "LogDriver",
+    "LogOpt",
+    "Mask",
+    "Mount",
+    "Network",
+    "NetworkAlias",
+    "NoNewPrivileges",
+    "Notify",
+    "PidsLimit",
+    "Pod",
+    "PodmanArgs",
+    "PublishPort",
+    "Pull",
+    "ReadOnly",
+    "ReadOnlyTmpfs",
+    "Rootfs",
+    "RunInit",
+    "SeccompProfile",
+    "Secret",
+    "SecurityLabelDisable",
+    "SecurityLabelFileType",
+    "SecurityLabelLevel",
+    "SecurityLabelNested",
+    "SecurityLabelType",
+    "ShmSize",
+    "StopSignal",
+    "StopTimeout",
+    "SubGIDMap",
+    "SubUIDMap",
+    "Sysctl",
+    "Timezone",
+    "Tmpfs",
+    "UIDMap",
+    "Ulimit",
+    "Unmask",
+    "User",
+    "UserNS",
+    "Volume",
+    "WorkingDir",
 ];
 
 #[test]
@@ -1347,16 +1740,24 @@ fn quadlet_runs_the_image_with_its_volume_port_limits_and_stop_timeout() {
             "{origin}: unknown section [{section}]"
         );
         if section == "Container" {
-            assert!(QUADLET_CONTAINER_KEYS.contains(&key.as_str()), "{origin}: quadlet has no key {key}");
+            assert!(
+                QUADLET_CONTAINER_KEYS.contains(&key.as_str()),
+                "{origin}: quadlet has no key {key}"
+            );
         }
     }
     assert_eq!(unit_value(&e, "Container", "Image", origin), image());
     assert!(
-        unit_values(&e, "Container", "User").iter().all(|u| !["0", "root"].contains(u)),
+        unit_values(&e, "Container", "User")
+            .iter()
+            .all(|u| !["0", "root"].contains(u)),
         "{origin}: must not run as root"
     );
     let publish = unit_value(&e, "Container", "PublishPort", origin);
-    assert!(publish.ends_with(&format!(":{PORT}")), "{origin}: PublishPort {publish}");
+    assert!(
+        publish.ends_with(&format!(":{PORT}")),
+        "{origin}: PublishPort {publish}"
+    );
 
     // Exec= replaces the image's CMD, as a container's args do.
     let exec = unit_values(&e, "Container", "Exec");
@@ -1364,20 +1765,36 @@ fn quadlet_runs_the_image_with_its_volume_port_limits_and_stop_timeout() {
         flags: if exec.is_empty() {
             image_cmd_flags()
         } else {
-            exec.iter().flat_map(|x| x.split_whitespace()).map(|a| flag_setting(a, origin)).collect()
+            exec.iter()
+                .flat_map(|x| x.split_whitespace())
+                .map(|a| flag_setting(a, origin))
+                .collect()
         },
         env: unit_env_settings(&e, "Container", origin),
         file: None,
     };
-    assert!(options.config_file().is_none(), "{origin}: a config file would need a mount; use Environment=");
+    assert!(
+        options.config_file().is_none(),
+        "{origin}: a config file would need a mount; use Environment="
+    );
     let config = options.resolve(origin);
-    assert_eq!(config.listen.port(), PORT, "{origin}: kindling must listen on {PORT}");
+    assert_eq!(
+        config.listen.port(),
+        PORT,
+        "{origin}: kindling must listen on {PORT}"
+    );
     let data = config.data.to_string_lossy().into_owned();
     let volume = unit_value(&e, "Container", "Volume", origin);
-    assert!(volume.ends_with(&format!(":{data}")), "{origin}: Volume {volume} is not at the data path {data}");
+    assert!(
+        volume.ends_with(&format!(":{data}")),
+        "{origin}: Volume {volume} is not at the data path {data}"
+    );
 
     assert_eq!(unit_value(&e, "Container", "ReadOnly", origin), "true");
-    assert_eq!(unit_value(&e, "Container", "NoNewPrivileges", origin), "true");
+    assert_eq!(
+        unit_value(&e, "Container", "NoNewPrivileges", origin),
+        "true"
+    );
     assert!(unit_value(&e, "Container", "DropCapability", origin).eq_ignore_ascii_case("all"));
     let podman_args = unit_values(&e, "Container", "PodmanArgs").join(" ");
     assert!(
@@ -1385,10 +1802,19 @@ fn quadlet_runs_the_image_with_its_volume_port_limits_and_stop_timeout() {
         "{origin}: the 512m memory limit"
     );
     let stop = seconds(unit_value(&e, "Container", "StopTimeout", origin), origin);
-    assert!(stop >= MIN_STOP_GRACE, "{origin}: StopTimeout {stop:?} is too short");
+    assert!(
+        stop >= MIN_STOP_GRACE,
+        "{origin}: StopTimeout {stop:?} is too short"
+    );
     let systemd_stop = seconds(unit_value(&e, "Service", "TimeoutStopSec", origin), origin);
-    assert!(systemd_stop > stop, "{origin}: systemd must wait longer than podman");
-    assert!(!unit_values(&e, "Install", "WantedBy").is_empty(), "{origin}: [Install] WantedBy");
+    assert!(
+        systemd_stop > stop,
+        "{origin}: systemd must wait longer than podman"
+    );
+    assert!(
+        !unit_values(&e, "Install", "WantedBy").is_empty(),
+        "{origin}: [Install] WantedBy"
+    );
 
     let generator = ["/usr/libexec/podman/quadlet", "/usr/lib/podman/quadlet"]
         .into_iter()
@@ -1396,7 +1822,8 @@ fn quadlet_runs_the_image_with_its_volume_port_limits_and_stop_timeout() {
     match generator {
         Some(quadlet) => {
             let dir = tempfile::tempdir().expect("tempdir");
-            std::fs::copy(repo().join(origin), dir.path().join("kindling.container")).expect("copy");
+            std::fs::copy(repo().join(origin), dir.path().join("kindling.container"))
+                .expect("copy");
             let out = Command::new(quadlet)
                 .args(["-dryrun", "-no-kmsg-log"])
                 .env("QUADLET_UNIT_DIRS", dir.path())
@@ -1410,7 +1837,10 @@ fn quadlet_runs_the_image_with_its_volume_port_limits_and_stop_timeout() {
                 String::from_utf8_lossy(&out.stderr)
             );
         }
-        None => skip("quadlet -dryrun", "podman's quadlet generator (podman >= 4.4) is not installed"),
+        None => skip(
+            "quadlet -dryrun",
+            "podman's quadlet generator (podman >= 4.4) is not installed",
+        ),
     }
 }
 
@@ -1420,12 +1850,20 @@ fn systemd_unit_is_sandboxed_limited_and_verifies() {
     let e = unit_entries(origin);
     let service = |key: &str| unit_value(&e, "Service", key, origin);
     assert!(
-        service("DynamicUser") == "yes" || unit_values(&e, "Service", "User").iter().any(|u| *u != "root"),
+        service("DynamicUser") == "yes"
+            || unit_values(&e, "Service", "User")
+                .iter()
+                .any(|u| *u != "root"),
         "{origin}: a non-root user"
     );
     assert_eq!(service("ProtectSystem"), "strict");
     assert_eq!(service("MemoryMax"), "512M");
     assert_eq!(service("NoNewPrivileges"), "yes");
+    assert_eq!(
+        service("CapabilityBoundingSet"),
+        "",
+        "{origin}: no capabilities"
+    );
     let state = service("StateDirectory");
     let stop = seconds(service("TimeoutStopSec").trim_end_matches('s'), origin);
     assert!(stop >= MIN_STOP_GRACE, "{origin}: TimeoutStopSec {stop:?}");
@@ -1433,12 +1871,21 @@ fn systemd_unit_is_sandboxed_limited_and_verifies() {
     let exec = service("ExecStart");
     let mut words = exec.split_whitespace();
     let binary = words.next().expect("ExecStart binary");
-    assert!(binary.ends_with("/kindling"), "{origin}: ExecStart runs {binary}");
+    assert!(
+        binary.ends_with("/kindling"),
+        "{origin}: ExecStart runs {binary}"
+    );
     // %S is systemd's state directory root.
     let specifiers = |(k, v): Setting| (k, v.replace("%S", "/var/lib"));
     let options = Options {
-        flags: words.map(|a| flag_setting(a, origin)).map(specifiers).collect(),
-        env: unit_env_settings(&e, "Service", origin).into_iter().map(specifiers).collect(),
+        flags: words
+            .map(|a| flag_setting(a, origin))
+            .map(specifiers)
+            .collect(),
+        env: unit_env_settings(&e, "Service", origin)
+            .into_iter()
+            .map(specifiers)
+            .collect(),
         file: None,
     };
     let config = options.resolve(origin);
@@ -1463,13 +1910,30 @@ fn systemd_unit_is_sandboxed_limited_and_verifies() {
     std::fs::write(&unit, text).expect("write unit");
     let unit = unit.to_str().expect("path");
     let out = run("systemd-analyze", &["verify", unit]).expect("systemd-analyze");
-    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success() && said.trim().is_empty(), "systemd-analyze verify: {said}");
-    let out = run("systemd-analyze", &["security", "--offline=yes", "--threshold=20", unit]).expect("security");
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() && said.trim().is_empty(),
+        "systemd-analyze verify: {said}"
+    );
+    let out = run(
+        "systemd-analyze",
+        &["security", "--offline=yes", "--threshold=20", unit],
+    )
+    .expect("security");
     let report = String::from_utf8_lossy(&out.stdout);
-    let overall = report.lines().find(|l| l.contains("Overall exposure")).unwrap_or_default();
+    let overall = report
+        .lines()
+        .find(|l| l.contains("Overall exposure"))
+        .unwrap_or_default();
     println!("systemd-analyze security: {}", overall.trim());
-    assert!(out.status.success(), "systemd-analyze security rates the sandbox above 2.0: {overall}");
+    assert!(
+        out.status.success(),
+        "systemd-analyze security rates the sandbox above 2.0: {overall}"
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -1481,7 +1945,11 @@ fn grafana_data_source_is_loki_pointing_at_kindling() {
     let doc = yaml_file(origin);
     assert_eq!(at(&doc, "/apiVersion"), &json!(1));
     let ds = at(&doc, "/datasources/0");
-    assert_eq!(at(ds, "/type"), "loki", "{origin}: Grafana must see an ordinary Loki");
+    assert_eq!(
+        at(ds, "/type"),
+        "loki",
+        "{origin}: Grafana must see an ordinary Loki"
+    );
     assert_eq!(at(ds, "/access"), "proxy");
     let url = text_at(ds, "/url", origin);
     assert!(url.ends_with(&format!(":{PORT}")), "{origin}: url {url}");
@@ -1505,24 +1973,41 @@ fn documented_metrics() -> BTreeSet<String> {
     read("docs/metrics.md")
         .lines()
         .filter_map(|l| l.strip_prefix("| `kindling_"))
-        .map(|rest| format!("kindling_{}", rest.split(['`', '{']).next().unwrap_or_default()))
+        .map(|rest| {
+            format!(
+                "kindling_{}",
+                rest.split(['`', '{']).next().unwrap_or_default()
+            )
+        })
         .collect()
 }
 
 #[test]
 fn dashboard_queries_only_documented_metrics_and_covers_the_essentials() {
     let origin = "deploy/grafana/kindling-dashboard.json";
-    let dash: Json = serde_json::from_str(&read(origin)).unwrap_or_else(|e| panic!("{origin}: {e}"));
+    let dash: Json =
+        serde_json::from_str(&read(origin)).unwrap_or_else(|e| panic!("{origin}: {e}"));
     let documented = documented_metrics();
-    assert!(documented.len() >= 17, "docs/metrics.md lists {} metrics", documented.len());
+    assert!(
+        documented.len() >= 17,
+        "docs/metrics.md lists {} metrics",
+        documented.len()
+    );
     let mut used = BTreeSet::new();
     let mut ids = BTreeSet::new();
     for p in at(&dash, "/panels").as_array().expect("panels") {
         let id = at(p, "/id").as_u64().expect("panel id");
         assert!(ids.insert(id), "{origin}: duplicate panel id {id}");
-        assert!(at(p, "/gridPos/w").is_u64(), "{origin}: panel {id} has no gridPos");
+        assert!(
+            at(p, "/gridPos/w").is_u64(),
+            "{origin}: panel {id} has no gridPos"
+        );
         for t in at(p, "/targets").as_array().into_iter().flatten() {
-            assert_eq!(at(t, "/datasource/uid"), "${datasource}", "{origin}: panel {id} datasource");
+            assert_eq!(
+                at(t, "/datasource/uid"),
+                "${datasource}",
+                "{origin}: panel {id} datasource"
+            );
             let expr = text_at(t, "/expr", origin);
             let depth = expr.chars().try_fold(0i32, |d, c| {
                 let d = d + i32::from(c == '(') - i32::from(c == ')');
@@ -1535,7 +2020,10 @@ fn dashboard_queries_only_documented_metrics_and_covers_the_essentials() {
                         .iter()
                         .find_map(|s| word.strip_suffix(s).filter(|b| documented.contains(*b)))
                         .unwrap_or(word);
-                    assert!(documented.contains(base), "{origin}: {word} is not in docs/metrics.md");
+                    assert!(
+                        documented.contains(base),
+                        "{origin}: {word} is not in docs/metrics.md"
+                    );
                     used.insert(base.to_string());
                 }
             }
@@ -1550,7 +2038,10 @@ fn dashboard_queries_only_documented_metrics_and_covers_the_essentials() {
         "kindling_disk_bytes",
         "kindling_query_duration_seconds",
     ] {
-        assert!(used.contains(essential), "{origin}: no panel shows {essential}");
+        assert!(
+            used.contains(essential),
+            "{origin}: no panel shows {essential}"
+        );
     }
 }
 
@@ -1567,7 +2058,11 @@ fn vector_drains_heroku_into_kindling_with_the_users_labels() {
     let v = yaml_file(origin);
     let source = at(&v, "/sources/heroku");
     assert_eq!(at(source, "/type"), "http_server");
-    assert_eq!(at(source, "/framing/method"), "octet_counting", "{origin}: logplex framing");
+    assert_eq!(
+        at(source, "/framing/method"),
+        "octet_counting",
+        "{origin}: logplex framing"
+    );
     let remap = at(&v, "/transforms/heroku_parse");
     assert_eq!(at(remap, "/type"), "remap");
     let vrl = text_at(remap, "/source", origin);
@@ -1575,17 +2070,28 @@ fn vector_drains_heroku_into_kindling_with_the_users_labels() {
     assert_eq!(at(sink, "/type"), "loki");
     assert_eq!(at(sink, "/inputs/0"), "heroku_parse");
     let endpoint = text_at(sink, "/endpoint", origin);
-    assert!(endpoint.ends_with(&format!(":{PORT}")), "{origin}: endpoint {endpoint}");
-    assert!(at(sink, "/path").is_null(), "{origin}: the default path is kindling's push path");
+    assert!(
+        endpoint.ends_with(&format!(":{PORT}")),
+        "{origin}: endpoint {endpoint}"
+    );
+    assert!(
+        at(sink, "/path").is_null(),
+        "{origin}: the default path is kindling's push path"
+    );
     let labels = at(sink, "/labels").as_object().expect("labels");
     for label in ["source", "app", "dyno", "level"] {
         assert!(labels.contains_key(label), "{origin}: label {label}");
-        assert!(vrl.contains(&format!(".{label} = ")), "{origin}: the remap never sets .{label}");
+        assert!(
+            vrl.contains(&format!(".{label} = ")),
+            "{origin}: the remap never sets .{label}"
+        );
     }
     assert!(labels.len() <= Config::defaults().max_label_names_per_series);
     let tests = at(&v, "/tests").as_array().expect("vector unit tests");
     assert!(
-        tests.iter().all(|t| at(t, "/inputs/0/insert_at") == "heroku_parse"),
+        tests
+            .iter()
+            .all(|t| at(t, "/inputs/0/insert_at") == "heroku_parse"),
         "{origin}: unit tests exercise the remap"
     );
 }
@@ -1597,32 +2103,59 @@ fn promtail_and_alloy_push_the_users_files_to_kindling() {
     assert_push_url(text_at(&p, "/clients/0/url", origin), origin);
     let max_labels = Config::defaults().max_label_names_per_series;
     let mut jobs = BTreeSet::new();
-    for job in at(&p, "/scrape_configs").as_array().expect("scrape_configs") {
+    for job in at(&p, "/scrape_configs")
+        .as_array()
+        .expect("scrape_configs")
+    {
         let name = text_at(job, "/job_name", origin);
         jobs.insert(name.to_string());
-        let static_labels = at(job, "/static_configs/0/labels").as_object().expect("labels");
-        assert!(static_labels.contains_key("__path__"), "{origin}: {name} has no __path__");
+        let static_labels = at(job, "/static_configs/0/labels")
+            .as_object()
+            .expect("labels");
+        assert!(
+            static_labels.contains_key("__path__"),
+            "{origin}: {name} has no __path__"
+        );
         let mut extracted = BTreeSet::new();
-        let mut labels: BTreeSet<String> = static_labels.keys().filter(|k| !k.starts_with("__")).cloned().collect();
-        for stage in at(job, "/pipeline_stages").as_array().expect("pipeline_stages") {
+        let mut labels: BTreeSet<String> = static_labels
+            .keys()
+            .filter(|k| !k.starts_with("__"))
+            .cloned()
+            .collect();
+        for stage in at(job, "/pipeline_stages")
+            .as_array()
+            .expect("pipeline_stages")
+        {
             if let Some(exprs) = at(stage, "/json/expressions").as_object() {
                 extracted.extend(exprs.keys().cloned());
             }
             for (key, source) in ["/timestamp/source", "/drop/source"].map(|k| (k, at(stage, k))) {
                 if let Some(s) = source.as_str() {
-                    assert!(extracted.contains(s), "{origin}: {name} {key} {s} is never extracted");
+                    assert!(
+                        extracted.contains(s),
+                        "{origin}: {name} {key} {s} is never extracted"
+                    );
                 }
             }
             if let Some(ls) = at(stage, "/labels").as_object() {
                 for l in ls.keys() {
-                    assert!(extracted.contains(l), "{origin}: {name} label {l} is never extracted");
+                    assert!(
+                        extracted.contains(l),
+                        "{origin}: {name} label {l} is never extracted"
+                    );
                     labels.insert(l.clone());
                 }
             }
         }
-        assert!(labels.len() <= max_labels, "{origin}: {name} has {} labels", labels.len());
+        assert!(
+            labels.len() <= max_labels,
+            "{origin}: {name} has {} labels",
+            labels.len()
+        );
     }
-    let expected: BTreeSet<String> = ["remediation-decisions", "traefik-access"].map(String::from).into();
+    let expected: BTreeSet<String> = ["remediation-decisions", "traefik-access"]
+        .map(String::from)
+        .into();
     assert_eq!(jobs, expected, "{origin}: the two files the users ship");
 
     let origin = "deploy/shippers/alloy.alloy";
@@ -1648,10 +2181,22 @@ fn promtail_and_alloy_push_the_users_files_to_kindling() {
             Some(format!("{component}.{label}"))
         })
         .collect();
-    assert!(defined.contains("loki.write.kindling"), "{origin}: loki.write \"kindling\"");
-    for reference in alloy.split(['[', ']', ',', ' ', '\n']).filter(|w| w.ends_with(".receiver") || w.ends_with(".targets")) {
-        let component = reference.rsplit_once('.').map(|(c, _)| c).unwrap_or_default();
-        assert!(defined.contains(component), "{origin}: {reference} refers to an undefined component");
+    assert!(
+        defined.contains("loki.write.kindling"),
+        "{origin}: loki.write \"kindling\""
+    );
+    for reference in alloy
+        .split(['[', ']', ',', ' ', '\n'])
+        .filter(|w| w.ends_with(".receiver") || w.ends_with(".targets"))
+    {
+        let component = reference
+            .rsplit_once('.')
+            .map(|(c, _)| c)
+            .unwrap_or_default();
+        assert!(
+            defined.contains(component),
+            "{origin}: {reference} refers to an undefined component"
+        );
     }
     for job in ["remediation-decisions", "traefik-access"] {
         assert!(alloy.contains(&format!("\"{job}\"")), "{origin}: job {job}");
@@ -1691,14 +2236,22 @@ fn every_yaml_and_json_file_under_deploy_parses_and_is_checked() {
     walk(&repo().join("deploy"), &mut files);
     let mut seen = BTreeSet::new();
     for path in files {
-        let rel = relative(&repo(), &path).to_string_lossy().replace('\\', "/");
-        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or_default();
+        let rel = relative(&repo(), &path)
+            .to_string_lossy()
+            .replace('\\', "/");
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or_default();
         if !["yaml", "yml", "json"].contains(&ext) {
             continue;
         }
         let text = read(&rel);
         if rel.starts_with("deploy/helm/kindling/templates/") {
-            assert!(text.contains("{{"), "{rel}: a template without template actions belongs elsewhere");
+            assert!(
+                text.contains("{{"),
+                "{rel}: a template without template actions belongs elsewhere"
+            );
             continue; // rendered and parsed by the Helm tests
         }
         if ext == "json" {
@@ -1727,7 +2280,9 @@ fn replace_loki_mapping_names_only_real_options() {
     let mut mapped = 0;
     for line in section.lines().filter(|l| l.starts_with("| `")) {
         let cells: Vec<&str> = line.split('|').map(str::trim).collect();
-        let Some(kindling) = cells.get(2) else { continue };
+        let Some(kindling) = cells.get(2) else {
+            continue;
+        };
         for option in kindling.split('`').skip(1).step_by(2) {
             let key = option.split([':', '=']).next().unwrap_or_default().trim();
             let key = key.trim_start_matches("--").replace('-', "_");
@@ -1738,5 +2293,8 @@ fn replace_loki_mapping_names_only_real_options() {
             mapped += 1;
         }
     }
-    assert!(mapped >= 15, "docs/replace-loki.md: the Loki mapping table names {mapped} options");
+    assert!(
+        mapped >= 15,
+        "docs/replace-loki.md: the Loki mapping table names {mapped} options"
+    );
 }
