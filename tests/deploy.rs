@@ -26,7 +26,7 @@ use serde_json::{json, Value as Json};
 const IMAGE_REPOSITORY: &str = "ghcr.io/kindling/kindling";
 /// Port of the Loki HTTP API.
 const PORT: u16 = 3100;
-/// Memory limit of the Pi profile, in Kubernetes and in systemd/podman spelling.
+/// Memory limit of the Pi profile as a Kubernetes quantity.
 const MEMORY_LIMIT_K8S: &str = "512Mi";
 /// Shortest acceptable shutdown grace: kindling needs ~30s to cut heads and sync.
 const MIN_STOP_GRACE: Duration = Duration::from_secs(45);
