@@ -240,18 +240,54 @@ fn read_file(path: &Path) -> Result<BTreeMap<String, String>, ConfigError> {
     Ok(out)
 }
 
-/// The memory limit of this process's cgroup (v2 `memory.max`, else v1
-/// `memory.limit_in_bytes`), or None when unlimited or unknown.
+/// The memory limit of this process's cgroup, or None when unlimited or
+/// unknown. The process's own cgroup comes from `/proc/self/cgroup` (under
+/// systemd it is not the mount root); the smallest limit on the path up to
+/// the root wins. cgroup v2 `memory.max` first, then v1 `memory.limit_in_bytes`.
 pub fn cgroup_memory_limit() -> Option<u64> {
-    let read = |p: &str| std::fs::read_to_string(p).ok();
-    let v2 = read("/sys/fs/cgroup/memory.max").and_then(|s| s.trim().parse::<u64>().ok());
-    let v1 = || {
-        read("/sys/fs/cgroup/memory/memory.limit_in_bytes")
-            .and_then(|s| s.trim().parse::<u64>().ok())
-            // v1 reports "no limit" as a huge page-aligned number.
-            .filter(|&n| n < (1 << 60))
+    let own = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
+    cgroup_limit_from(&own, "/sys/fs/cgroup", |p| std::fs::read_to_string(p).ok())
+}
+
+fn cgroup_limit_from(
+    proc_cgroup: &str,
+    root: &str,
+    read: impl Fn(&Path) -> Option<String>,
+) -> Option<u64> {
+    let parse = |s: String| s.trim().parse::<u64>().ok().filter(|&n| n < (1 << 60));
+    let min_up = |base: PathBuf, rel: &str, file: &str| -> Option<u64> {
+        let mut dir = base.join(rel.trim_start_matches('/'));
+        let mut best: Option<u64> = None;
+        loop {
+            if let Some(v) = read(&dir.join(file)).and_then(parse) {
+                best = Some(best.map_or(v, |b| b.min(v)));
+            }
+            if dir == base || !dir.pop() {
+                break;
+            }
+        }
+        best
     };
-    v2.or_else(v1)
+    for line in proc_cgroup.lines() {
+        let mut parts = line.splitn(3, ':');
+        let (_, controllers, path) = (parts.next(), parts.next(), parts.next());
+        match (controllers, path) {
+            (Some(""), Some(p)) => {
+                if let Some(v) = min_up(PathBuf::from(root), p, "memory.max") {
+                    return Some(v);
+                }
+            }
+            (Some(c), Some(p)) if c.split(',').any(|c| c == "memory") => {
+                let base = Path::new(root).join("memory");
+                if let Some(v) = min_up(base, p, "memory.limit_in_bytes") {
+                    return Some(v);
+                }
+            }
+            _ => {}
+        }
+    }
+    // No /proc/self/cgroup entry: a container's namespace root.
+    read(&Path::new(root).join("memory.max")).and_then(parse)
 }
 
 /// 16 MiB without a limit; with one, 1/32 of it clamped to 4 MiB..256 MiB.
@@ -492,6 +528,30 @@ mod tests {
         assert_eq!(parse_bytes("16MiB").unwrap(), 16 << 20);
         assert_eq!(parse_bytes("1048576").unwrap(), 1 << 20);
         assert!(parse_bytes("12 parsecs").is_err());
+    }
+
+    #[test]
+    fn cgroup_limit_follows_the_process_cgroup() {
+        let files: BTreeMap<&str, &str> = [
+            (
+                "/cg/system.slice/kindling.service/memory.max",
+                "536870912\n",
+            ),
+            ("/cg/system.slice/memory.max", "max\n"),
+            ("/cg/memory/docker/abc/memory.limit_in_bytes", "268435456"),
+        ]
+        .into_iter()
+        .collect();
+        let read = |p: &Path| files.get(p.to_str().unwrap_or("")).map(|s| s.to_string());
+        assert_eq!(
+            cgroup_limit_from("0::/system.slice/kindling.service\n", "/cg", read),
+            Some(512 << 20)
+        );
+        assert_eq!(
+            cgroup_limit_from("4:memory:/docker/abc\n1:cpu:/x\n", "/cg", read),
+            Some(256 << 20)
+        );
+        assert_eq!(cgroup_limit_from("0::/user.slice\n", "/cg", read), None);
     }
 
     #[test]
