@@ -143,7 +143,7 @@ fn signature(labels: &Labels, m: Option<&VectorMatching>) -> Labels {
         None => labels.clone(),
         Some(m) => {
             let mut s = labels.clone();
-            s.retain(|l| m.labels.iter().any(|n| *n == l.name) == m.on);
+            s.retain(|l| m.labels.contains(&l.name) == m.on);
             s
         }
     }
@@ -157,7 +157,7 @@ fn result_labels(many: &Labels, one: &Labels, m: Option<&VectorMatching>) -> Lab
         return out;
     };
     match &m.group {
-        None => out.retain(|l| m.labels.iter().any(|n| *n == l.name) == m.on),
+        None => out.retain(|l| m.labels.contains(&l.name) == m.on),
         Some(g) => {
             for name in &g.include {
                 match one.get(name) {
@@ -259,6 +259,9 @@ pub(crate) fn vector_op(
     outputs.emit(out)
 }
 
+/// Samples kept at one step: `(series index, value)`.
+type Kept = Vec<(usize, f64)>;
+
 /// `and`, `or`, `unless`, step by step.
 fn set_op(
     ctx: &mut Ctx<'_>,
@@ -280,7 +283,7 @@ fn set_op(
         lc.at(k, &mut la);
         rc.at(k, &mut ra);
         let stamp = k + 1;
-        let (keep_left, keep_right): (Vec<(usize, f64)>, Vec<(usize, f64)>) = match op {
+        let (keep_left, keep_right): (Kept, Kept) = match op {
             BinaryOp::And if la.is_empty() || ra.is_empty() => (vec![], vec![]),
             BinaryOp::And | BinaryOp::Unless if !ra.is_empty() => {
                 for &(i, _) in &ra {

@@ -544,6 +544,9 @@ mod tests {
         Labels::from_pairs(pairs.iter().copied())
     }
 
+    /// Output series: labels and points.
+    type Output = Vec<(Labels, Vec<(u32, f64)>)>;
+
     fn range_expr(
         op: RangeOp,
         sel: &[(&str, MatchOp, &str)],
@@ -578,7 +581,7 @@ mod tests {
         steps: Steps,
         expr: &RangeAggregation,
         grouping: Option<&Grouping>,
-    ) -> Result<Vec<(Labels, Vec<(u32, f64)>)>, EvalError> {
+    ) -> Result<Output, EvalError> {
         let mut ctx = Ctx::new(src, steps, None);
         let mut out = SeriesSet::new();
         eval(&mut ctx, expr, grouping, &mut out)?;

@@ -24,7 +24,7 @@ pub(crate) fn group_labels(labels: &Labels, g: &Grouping) -> Labels {
     let keep: Vec<Label> = labels
         .iter()
         .filter(|l| {
-            let listed = g.labels.iter().any(|n| *n == l.name);
+            let listed = g.labels.contains(&l.name);
             if g.without {
                 !listed
             } else {
@@ -132,16 +132,8 @@ impl SeriesSink for Fold<'_> {
                     a.n += 1;
                     a.mean += (v - a.mean) / f64::from(a.n);
                 }
-                VectorOp::Max => {
-                    if a.value < v || a.value.is_nan() {
-                        a.value = v;
-                    }
-                }
-                VectorOp::Min => {
-                    if a.value > v || a.value.is_nan() {
-                        a.value = v;
-                    }
-                }
+                VectorOp::Max if a.value < v || a.value.is_nan() => a.value = v,
+                VectorOp::Min if a.value > v || a.value.is_nan() => a.value = v,
                 VectorOp::Count => a.n += 1,
                 VectorOp::Stddev | VectorOp::Stdvar => {
                     a.n += 1;
@@ -371,12 +363,11 @@ mod tests {
         })
     }
 
+    /// Output series: labels and points.
+    type Output = Vec<(Labels, Vec<StepPoint>)>;
+
     /// Feeds `(labels, points)` to `a` and returns its output in order.
-    fn run(
-        a: &VectorAggregation,
-        n: u32,
-        input: &[(Arc<Labels>, Vec<StepPoint>)],
-    ) -> Vec<(Labels, Vec<StepPoint>)> {
+    fn run(a: &VectorAggregation, n: u32, input: &[(Arc<Labels>, Vec<StepPoint>)]) -> Output {
         let src = MemorySource::new(vec![]);
         let mut ctx = Ctx::new(&src, Steps::instant(0), None);
         let mut aggr = aggregator(a, n);
@@ -391,7 +382,7 @@ mod tests {
             .collect()
     }
 
-    fn sorted(mut v: Vec<(Labels, Vec<StepPoint>)>) -> Vec<(Labels, Vec<StepPoint>)> {
+    fn sorted(mut v: Output) -> Output {
         v.sort_by(|a, b| a.0.cmp(&b.0));
         v
     }
@@ -430,7 +421,7 @@ mod tests {
 
     #[test]
     fn folding_ops_table() {
-        let cases: Vec<(VectorOp, Vec<(Labels, Vec<StepPoint>)>)> = vec![
+        let cases: Vec<(VectorOp, Output)> = vec![
             (
                 VectorOp::Sum,
                 vec![
