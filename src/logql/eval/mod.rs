@@ -125,12 +125,12 @@ pub fn evaluate(
     let gathered = out.finish();
     if params.instant {
         let t_ms = steps.time_ms(0);
+        // Series made equal by label_replace stay separate samples, as in Loki.
         let mut samples: Vec<Sample> = gathered
             .into_iter()
-            .filter_map(|g| {
-                let v = g.points.first()?.1;
-                Some(Sample {
-                    labels: g.labels,
+            .flat_map(|g| {
+                g.points.into_iter().map(move |(_, v)| Sample {
+                    labels: g.labels.clone(),
                     t_ms,
                     v,
                 })

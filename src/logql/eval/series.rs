@@ -3,8 +3,9 @@
 //! Every node hands its output to a [`SeriesSink`] series by series, each
 //! with its points as `(step index, value)` in ascending step order. A label
 //! set may arrive in several pieces (a range aggregation finishes a series
-//! early and meets it again later), but each `(labels, step)` arrives at
-//! most once. Nodes that only transform values or labels forward on the fly;
+//! early and meets it again later). Each `(labels, step)` arrives once,
+//! except when `label_replace` makes two series equal: like Loki, both
+//! samples are kept. Nodes that only transform values or labels forward on the fly;
 //! aggregations fold; only vector-to-vector binary operations and `sort`
 //! gather their input in a [`SeriesSet`].
 
@@ -99,14 +100,13 @@ impl SeriesSet {
         }
     }
 
-    /// The gathered series, each sorted by step with at most one point per
-    /// step (the first that arrived wins).
+    /// The gathered series, each sorted by step (points of one step keep
+    /// their arrival order).
     pub fn finish(self) -> Vec<Gathered> {
         let mut out = self.series;
         for g in &mut out {
             if g.unsorted {
                 g.points.sort_by_key(|p| p.0);
-                g.points.dedup_by_key(|p| p.0);
                 g.unsorted = false;
             }
         }
@@ -175,11 +175,9 @@ impl<'a> StepCursor<'a> {
             while s.points.get(*p).is_some_and(|pt| pt.0 < k) {
                 *p += 1;
             }
-            if let Some(pt) = s.points.get(*p) {
-                if pt.0 == k {
-                    out.push((i, pt.1));
-                    *p += 1;
-                }
+            while let Some(pt) = s.points.get(*p).filter(|pt| pt.0 == k) {
+                out.push((i, pt.1));
+                *p += 1;
             }
         }
     }
@@ -194,7 +192,7 @@ mod tests {
     }
 
     #[test]
-    fn pieces_are_merged_sorted_and_first_wins() {
+    fn pieces_are_merged_and_sorted_keeping_duplicates() {
         let mut s = SeriesSet::new();
         s.series(&l("x"), &[(3, 3.0), (4, 4.0)]).unwrap();
         s.series(&l("y"), &[(0, 9.0)]).unwrap();
@@ -202,7 +200,7 @@ mod tests {
         s.series(&l("z"), &[]).unwrap();
         let out = s.finish();
         assert_eq!(out.len(), 2);
-        assert_eq!(out[0].points, vec![(1, 1.0), (3, 3.0), (4, 4.0)]);
+        assert_eq!(out[0].points, vec![(1, 1.0), (3, 3.0), (3, 30.0), (4, 4.0)]);
         assert_eq!(out[1].labels, l("y"));
     }
 

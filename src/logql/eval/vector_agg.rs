@@ -6,7 +6,8 @@
 //! group sets the value, `avg` is the incremental mean, `stdvar` Welford's
 //! population variance, min/max let NaN lose to numbers. `topk` keeps a
 //! min-heap where NaN is the smallest value (so it is replaced first) and
-//! returns each group's series by descending value, NaN last; `bottomk` is
+//! returns each group's series by descending value, NaN last (ties, which
+//! Loki resolves arbitrarily, by label set); `bottomk` is
 //! the mirror image. `approx_topk` is evaluated as an exact `topk`.
 
 use std::cmp::Ordering;
@@ -211,7 +212,7 @@ fn evict_order(a: &Ranked, b: &Ranked) -> Ordering {
 
 impl PartialEq for Ranked {
     fn eq(&self, o: &Self) -> bool {
-        evict_order(self, o) == Ordering::Equal
+        self.cmp(o) == Ordering::Equal
     }
 }
 impl Eq for Ranked {}
@@ -221,8 +222,10 @@ impl PartialOrd for Ranked {
     }
 }
 impl Ord for Ranked {
+    /// Eviction order; among equal values the larger label set goes first,
+    /// so ties resolve the same whatever order the series arrive in.
     fn cmp(&self, o: &Self) -> Ordering {
-        evict_order(self, o)
+        evict_order(self, o).then_with(|| self.labels.cmp(&o.labels))
     }
 }
 
@@ -259,9 +262,7 @@ impl SeriesSink for TopK<'_> {
                 continue;
             }
             // Replace the worst kept series when it is NaN or worse than v.
-            let replace = heap
-                .peek()
-                .is_some_and(|top| top.v.is_nan() || (!v.is_nan() && top.key > cand.key));
+            let replace = heap.peek().is_some_and(|top| cand < *top);
             if replace {
                 heap.pop();
                 heap.push(cand);
@@ -282,7 +283,7 @@ impl Aggregator for TopK<'_> {
             for (k, heap) in heaps.into_iter().enumerate() {
                 ctx.tick()?;
                 let mut kept = heap.into_vec();
-                kept.sort_by(|a, b| evict_order(a, b).then_with(|| a.labels.cmp(&b.labels)));
+                kept.sort();
                 for r in kept {
                     result.series(&r.labels, &[(k as u32, r.v)])?;
                 }
