@@ -17,7 +17,7 @@ use std::sync::Arc;
 use super::error::{EvalError, ERROR_LABEL};
 use super::series::{Ctx, SeriesSink, StepPoint};
 use super::source::{SampleItem, SampleRequest, SeriesSamples};
-use super::steps::{Span, Steps, WindowGrid};
+use super::steps::{Located, Span, Steps, WindowGrid};
 use super::vector_agg::group_labels;
 use super::window_fns::{
     Avg, Extreme, FirstLast, Presence, Quantile, RateCounter, SumLike, Variance, WindowFn,
@@ -230,6 +230,9 @@ struct Pass<'g, F: WindowFn> {
     expiry: VecDeque<Expiry>,
     clock: i64,
     gens: u32,
+    /// The bucket of the previous sample: consecutive samples mostly share
+    /// one, which spares the divisions of [`WindowGrid::locate`].
+    last: Option<Located>,
 }
 
 impl<'g, F: WindowFn> Pass<'g, F> {
@@ -251,6 +254,7 @@ impl<'g, F: WindowFn> Pass<'g, F> {
             expiry: VecDeque::new(),
             clock: i64::MIN,
             gens: 0,
+            last: None,
         }
     }
 
@@ -267,9 +271,14 @@ impl<'g, F: WindowFn> Pass<'g, F> {
                 SampleItem::Series { id, labels } => self.declare(id, labels)?,
                 SampleItem::Sample { id, ts, value } => {
                     self.advance_clock(ts, sink)?;
-                    if let Some((lo, hi)) = self.grid.windows_of(ts) {
+                    let bucket = match self.last {
+                        Some(b) if b.holds(ts) => Some(b),
+                        _ => self.grid.locate(ts),
+                    };
+                    if let Some(b) = bucket {
+                        self.last = bucket;
                         let slot = self.slot_for(id)?;
-                        self.add(slot, lo, hi, |f, p| f.add(p, ts, value))?;
+                        self.add(slot, b.lo, b.hi, |f, p| f.add(p, ts, value))?;
                     }
                 }
                 SampleItem::Block {
@@ -506,6 +515,9 @@ impl<'g, F: WindowFn> Pass<'g, F> {
         let Some(s) = self.slots.get_mut(slot as usize).and_then(Option::as_mut) else {
             return;
         };
+        if k_end <= s.next_step {
+            return;
+        }
         let mut k = s.next_step;
         loop {
             while s.buckets.front().is_some_and(|b| b.hi < k) {

@@ -77,6 +77,27 @@ impl Steps {
     }
 }
 
+/// An elementary bucket: the windows `lo..=hi` share exactly the instants
+/// `(start, end]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Located {
+    /// First local step whose window holds the bucket.
+    pub lo: u32,
+    /// Last local step whose window holds the bucket.
+    pub hi: u32,
+    /// Exclusive start, ns.
+    pub start: i64,
+    /// Inclusive end, ns.
+    pub end: i64,
+}
+
+impl Located {
+    /// Whether `ts` falls in this bucket.
+    pub fn holds(&self, ts: i64) -> bool {
+        self.start < ts && ts <= self.end
+    }
+}
+
 /// Where a time span falls relative to the windows of a [`WindowGrid`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Span {
@@ -168,14 +189,63 @@ impl WindowGrid {
 
     /// The local steps `lo..=hi` whose windows contain `ts`, if any.
     pub(crate) fn windows_of(&self, ts: i64) -> Option<(u32, u32)> {
-        let ts = i128::from(ts);
-        let lo = ceil_div(ts - self.first_end, self.step).max(0);
-        let hi =
-            (ceil_div(ts - self.first_end + self.range, self.step) - 1).min(i128::from(self.n) - 1);
+        let (lo, hi) = match self.fast_windows(ts) {
+            Some(w) => w,
+            None => {
+                let ts = i128::from(ts);
+                (
+                    ceil_div(ts - self.first_end, self.step),
+                    ceil_div(ts - self.first_end + self.range, self.step) - 1,
+                )
+            }
+        };
+        let lo = lo.max(0);
+        let hi = hi.min(i128::from(self.n) - 1);
         if lo > hi {
             return None;
         }
         Some((u32::try_from(lo).ok()?, u32::try_from(hi).ok()?))
+    }
+
+    /// Unclamped `(lo, hi)` in 64-bit arithmetic (128-bit division is
+    /// several times slower), or `None` on overflow.
+    fn fast_windows(&self, ts: i64) -> Option<(i128, i128)> {
+        let first_end = i64::try_from(self.first_end).ok()?;
+        let step = i64::try_from(self.step).ok()?;
+        let range = i64::try_from(self.range).ok()?;
+        let a = ts.checked_sub(first_end)?;
+        let b = a.checked_add(range)?;
+        let ceil = |x: i64| {
+            let q = x.div_euclid(step);
+            if x.rem_euclid(step) == 0 {
+                q
+            } else {
+                q + 1
+            }
+        };
+        Some((i128::from(ceil(a)), i128::from(ceil(b)) - 1))
+    }
+
+    /// The elementary bucket holding `ts`: its steps `lo..=hi` and its
+    /// time span `(start, end]`, or `None` when no window contains `ts`.
+    pub(crate) fn locate(&self, ts: i64) -> Option<Located> {
+        let (lo, hi) = self.windows_of(ts)?;
+        // ts lies after the end of window lo-1 and the start of window hi,
+        // and at or before the end of window lo and the start of hi+1.
+        let mut start = self.end_of(hi) - self.range;
+        if lo > 0 {
+            start = start.max(self.end_of(lo - 1));
+        }
+        let mut end = self.end_of(lo);
+        if hi + 1 < self.n {
+            end = end.min(self.end_of(hi + 1) - self.range);
+        }
+        Some(Located {
+            lo,
+            hi,
+            start: clamp_i64(start),
+            end: clamp_i64(end),
+        })
     }
 
     /// Classifies the span `[ts_min, ts_max]`.
@@ -279,6 +349,41 @@ mod tests {
         assert_eq!(g.span(14 * S, 26 * S), Span::Mixed);
         assert!(!g.overlaps(16 * S, 25 * S));
         assert!(g.overlaps(16 * S, 25 * S + 1));
+    }
+
+    #[test]
+    fn located_buckets_agree_with_windows_of() {
+        // Overlapping, gapped and offset grids; every bucket's bounds must
+        // hold exactly the instants with the same window set.
+        let grids = [
+            (Steps::range(30 * S, 60 * S, 10 * S).unwrap(), 30 * S, 0),
+            (Steps::range(20 * S, 60 * S, 20 * S).unwrap(), 10 * S, 5 * S),
+            (Steps::range(0, 100 * S, 7 * S).unwrap(), 25 * S, -3 * S),
+            (Steps::instant(60 * S), 60 * S, 0),
+        ];
+        for (st, range, offset) in grids {
+            let g = WindowGrid::new(&st, 0, st.n, range, offset);
+            for ts in (-40..=110).map(|t| t * S / 2) {
+                match g.locate(ts) {
+                    None => assert_eq!(g.windows_of(ts), None),
+                    Some(b) => {
+                        assert_eq!(Some((b.lo, b.hi)), g.windows_of(ts), "{ts}");
+                        assert!(b.holds(ts));
+                        assert_eq!(g.windows_of(b.end), Some((b.lo, b.hi)));
+                        assert_ne!(g.windows_of(b.start), Some((b.lo, b.hi)));
+                        assert_ne!(g.windows_of(b.end + 1), Some((b.lo, b.hi)));
+                        assert_eq!(g.windows_of(b.start + 1), Some((b.lo, b.hi)));
+                    }
+                }
+            }
+        }
+        // Far-away timestamps take the 128-bit path.
+        let st = Steps::instant(i64::MAX - 10);
+        let g = WindowGrid::new(&st, 0, 1, 100, -20);
+        assert_eq!(g.windows_of(i64::MAX), Some((0, 0)));
+        assert_eq!(g.windows_of(i64::MIN), None);
+        assert_eq!(g.windows_of(i64::MAX - 90), None);
+        assert_eq!(g.windows_of(i64::MAX - 89), Some((0, 0)));
     }
 
     #[test]
