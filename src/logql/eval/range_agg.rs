@@ -589,7 +589,7 @@ mod tests {
     }
 
     fn run_expr(
-        src: &MemorySource,
+        src: &dyn super::super::source::SampleSource,
         steps: Steps,
         expr: &RangeAggregation,
         grouping: Option<&Grouping>,
@@ -1032,6 +1032,48 @@ mod tests {
         assert_eq!(got[0].1.len(), 100);
         // Window (0,10] holds 1..=10 twice: median of 1..10 = 5.5.
         assert_eq!(got[0].1[0], (0, 5.5));
+    }
+
+    #[test]
+    fn requests_cover_first_window_start_to_last_window_end() {
+        use std::cell::RefCell;
+        struct Recorder(RefCell<Vec<(i64, i64, bool)>>);
+        impl super::super::source::SampleSource for Recorder {
+            fn samples<'a>(
+                &'a self,
+                r: &SampleRequest<'a>,
+            ) -> Result<Box<dyn SeriesSamples + 'a>, EvalError> {
+                self.0
+                    .borrow_mut()
+                    .push((r.from, r.through, r.accepts_blocks));
+                struct Empty;
+                impl SeriesSamples for Empty {
+                    fn next_item(&mut self) -> Result<Option<SampleItem>, EvalError> {
+                        Ok(None)
+                    }
+                    fn expand_block(&mut self) -> Result<(), EvalError> {
+                        Ok(())
+                    }
+                }
+                Ok(Box::new(Empty))
+            }
+        }
+        let rec = Recorder(RefCell::new(Vec::new()));
+        let mut expr = range_expr(
+            RangeOp::CountOverTime,
+            &[("a", MatchOp::Eq, "b")],
+            300,
+            false,
+        );
+        expr.range.offset = 60 * S;
+        run_expr(
+            &rec,
+            Steps::range(1000 * S, 2000 * S, 100 * S).unwrap(),
+            &expr,
+            None,
+        )
+        .unwrap();
+        assert_eq!(*rec.0.borrow(), vec![(640 * S, 1940 * S, true)]);
     }
 
     #[test]
