@@ -11,4 +11,5 @@ pub mod ingest;
 pub mod logql;
 pub mod metrics;
 pub mod model;
+pub mod query;
 pub mod store;
