@@ -10,6 +10,7 @@
 use super::labels::{LabelsBuilder, TemplateView};
 use super::line_format::TEMPLATE_FORMAT_ERR;
 use crate::logql::ast::LabelFormatOp;
+use crate::logql::template::Template;
 
 /// A `label_format` stage.
 pub struct LabelFormatStage {
@@ -20,11 +21,22 @@ pub struct LabelFormatStage {
 }
 
 impl LabelFormatStage {
-    /// Compiles the stage.
+    /// Compiles the stage. Templates are named `label`, as Loki names them
+    /// (it shows in render errors: `template: label:1:2: ...`).
     pub fn new(ops: &[LabelFormatOp]) -> LabelFormatStage {
+        let ops = ops
+            .iter()
+            .map(|o| match o {
+                LabelFormatOp::Template { dst, template } => LabelFormatOp::Template {
+                    dst: dst.clone(),
+                    template: Template::parse_named("label", template.source()).unwrap_or_else(|_| template.clone()),
+                },
+                other => other.clone(),
+            })
+            .collect::<Vec<_>>();
         LabelFormatStage {
-            ops: ops.to_vec(),
             rendered: ops.iter().map(|_| Ok(String::new())).collect(),
+            ops,
             value: String::new(),
         }
     }
@@ -90,7 +102,6 @@ impl LabelFormatStage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::logql::template::Template;
     use crate::model::Labels;
     use std::sync::Arc;
 
@@ -128,8 +139,11 @@ mod tests {
     }
 
     #[test]
-    #[ignore = "needs the template engine"]
     fn templates_share_a_snapshot() {
+        let mut b = LabelsBuilder::new(Arc::new(Labels::from_pairs([("app", "web")])));
+        b.reset(&[]);
+        LabelFormatStage::new(&[tmpl("x", "{{ div 1 0 }}")]).process(0, 0, "l", &mut b);
+        assert!(b.error_details().starts_with("template: label:"), "{}", b.error_details());
         assert_eq!(
             run(&[tmpl("a", "{{.level}}"), tmpl("b", "{{.a}}")]),
             "a=error app=web b= job=j level=error status=500"

@@ -66,10 +66,7 @@ mod tests {
         (new_line, b.error().to_string())
     }
 
-    // These need the template engine (branch `template`); with the skeleton
-    // engine every render fails.
     #[test]
-    #[ignore = "needs the template engine"]
     fn renders_labels_and_line() {
         assert_eq!(run("{{.unit}}: {{__line__}}", "hello", &[]).0, "docker.service: hello");
         assert_eq!(run("{{.alert}}", "x", &[("alert_extracted", "json")]).0, "Disk");
@@ -78,7 +75,6 @@ mod tests {
     }
 
     #[test]
-    #[ignore = "needs the template engine"]
     fn render_errors_keep_the_line() {
         let (line, err) = run("{{ div 1 0 }}", "orig", &[]);
         assert_eq!(line, "orig");
