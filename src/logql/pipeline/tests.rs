@@ -1,15 +1,12 @@
 //! Pipeline-level tests: stage order (hoisting), stage interplay, sample
 //! extraction, and cases taken from Loki 3.7's recorded answers (the
-//! conformance goldens): input stream labels, metadata (Loki's ingest adds
-//! `detected_level`) and line, and the labels and line Loki returned.
+//! conformance goldens): the query, each entry's stream labels, metadata
+//! (Loki's ingest adds `detected_level`) and line, and the labels and line
+//! Loki returned.
 
 use super::*;
-use crate::logql::ast::{
-    CmpOp, CompiledRegex, IpMatcher, JsonExtraction, JsonParser, JsonPathPart, LabelFilterExpr, LineFilter,
-    LineFilterOp, LineFilterOperand, LogExpr, LogRange, LogfmtExtraction, LogfmtParser, NamedLabel, PatternParser,
-    RegexpParser, Stage, Unwrap, UnwrapConversion,
-};
-use crate::model::{MatchOp, Matcher};
+use crate::logql::ast::{Expr, MetricExpr};
+use crate::logql::parse_expr;
 
 /// (stream labels, structured metadata, line, line Loki returned when it
 /// differs, labels Loki returned)
@@ -21,183 +18,45 @@ type Case = (
     &'static [(&'static str, &'static str)],
 );
 
+/// "now" for templates in these tests.
+const NOW: i64 = 1_795_400_000_000_000_000;
+
+fn log_stages(query: &str) -> Vec<ast::Stage> {
+    match parse_expr(query) {
+        Ok(Expr::Log(l)) => l.stages,
+        other => panic!("not a log query: {query}: {other:?}"),
+    }
+}
+
+fn pipeline(query: &str) -> Pipeline {
+    Pipeline::new(&log_stages(query)).with_now(NOW)
+}
+
+fn range_agg(query: &str) -> RangeAggregation {
+    match parse_expr(query) {
+        Ok(Expr::Metric(MetricExpr::RangeAgg(r))) => r,
+        other => panic!("not a range aggregation: {query}: {other:?}"),
+    }
+}
+
 fn run_one(p: &Pipeline, stream: &[(&str, &str)], md: &[(&str, &str)], line: &str) -> Option<(String, String)> {
     let mut sp = p.for_stream(&Labels::from_pairs(stream.iter().copied()));
     let (l, labels) = sp.process(1_768_176_000_000_000_000, line, md)?;
     Some((l.to_string(), labels.all().to_string()))
 }
 
-fn check(stages: &[Stage], cases: &[Case]) {
-    let p = Pipeline::new(stages);
+fn labels_of(p: &Pipeline, stream: &[(&str, &str)], line: &str) -> Option<String> {
+    run_one(p, stream, &[], line).map(|r| r.1)
+}
+
+fn check(query: &str, cases: &[Case]) {
+    let p = pipeline(query);
     for (stream, md, line, out_line, want) in cases {
         let got = run_one(&p, stream, md, line);
         let want_labels = Labels::from_pairs(want.iter().copied()).to_string();
         let want_line = out_line.unwrap_or(line).to_string();
-        assert_eq!(got, Some((want_line, want_labels)), "line {line:?}");
+        assert_eq!(got, Some((want_line, want_labels)), "{query} on {line:?}");
     }
-}
-
-fn json() -> Stage {
-    Stage::Json(JsonParser { extractions: vec![] })
-}
-
-/// Parses the simple JSON paths the tests use: `a.b`, `[0]`, `["k"]`.
-fn path(expr: &str) -> Vec<JsonPathPart> {
-    let mut out = Vec::new();
-    let mut rest = expr;
-    while !rest.is_empty() {
-        if let Some(r) = rest.strip_prefix("[\"") {
-            let end = r.find("\"]").unwrap();
-            out.push(JsonPathPart::Key(r[..end].to_string()));
-            rest = &r[end + 2..];
-        } else if let Some(r) = rest.strip_prefix('[') {
-            let end = r.find(']').unwrap();
-            out.push(JsonPathPart::Index(r[..end].parse().unwrap()));
-            rest = &r[end + 1..];
-        } else {
-            let r = rest.strip_prefix('.').unwrap_or(rest);
-            let end = r.find(['.', '[']).unwrap_or(r.len());
-            out.push(JsonPathPart::Key(r[..end].to_string()));
-            rest = &r[end..];
-        }
-    }
-    out
-}
-
-fn json_paths(v: &[(&str, &str)]) -> Stage {
-    Stage::Json(JsonParser {
-        extractions: v
-            .iter()
-            .map(|(l, e)| JsonExtraction {
-                label: l.to_string(),
-                expr: e.to_string(),
-                path: path(e),
-            })
-            .collect(),
-    })
-}
-
-fn logfmt(strict: bool, keep_empty: bool, v: &[(&str, &str)]) -> Stage {
-    Stage::Logfmt(LogfmtParser {
-        strict,
-        keep_empty,
-        extractions: v
-            .iter()
-            .map(|(l, k)| LogfmtExtraction {
-                label: l.to_string(),
-                key: k.to_string(),
-            })
-            .collect(),
-    })
-}
-
-fn compiled(re: &str) -> CompiledRegex {
-    CompiledRegex {
-        source: re.to_string(),
-        re: regex::Regex::new(re).unwrap(),
-    }
-}
-
-fn regexp(re: &str) -> Stage {
-    Stage::Regexp(RegexpParser { regex: compiled(re) })
-}
-
-fn pattern(p: &str) -> Stage {
-    Stage::Pattern(PatternParser {
-        pattern: super::pattern::tests::pattern_expr(p),
-    })
-}
-
-fn contains(s: &str) -> Stage {
-    line_filter(LineFilterOp::Contains, &[s])
-}
-
-fn line_filter(op: LineFilterOp, operands: &[&str]) -> Stage {
-    Stage::LineFilter(LineFilter {
-        op,
-        operands: operands
-            .iter()
-            .map(|s| match op {
-                LineFilterOp::Regex | LineFilterOp::NotRegex => LineFilterOperand::Regex(compiled(s)),
-                LineFilterOp::Pattern | LineFilterOp::NotPattern => {
-                    LineFilterOperand::Pattern(super::pattern::tests::pattern_expr(s))
-                }
-                _ => LineFilterOperand::Text(s.to_string()),
-            })
-            .collect(),
-    })
-}
-
-fn str_m(name: &str, op: MatchOp, v: &str) -> LabelFilterExpr {
-    LabelFilterExpr::Matcher(Matcher::new(name, op, v).unwrap())
-}
-
-fn str_filter(name: &str, op: MatchOp, v: &str) -> Stage {
-    Stage::LabelFilter(str_m(name, op, v))
-}
-
-fn num_e(name: &str, op: CmpOp, v: f64) -> LabelFilterExpr {
-    LabelFilterExpr::Number {
-        name: name.into(),
-        op,
-        value: v,
-    }
-}
-
-fn num(name: &str, op: CmpOp, v: f64) -> Stage {
-    Stage::LabelFilter(num_e(name, op, v))
-}
-
-fn expr(s: Stage) -> LabelFilterExpr {
-    match s {
-        Stage::LabelFilter(e) => e,
-        _ => panic!("not a label filter"),
-    }
-}
-
-fn and(a: Stage, b: Stage) -> Stage {
-    Stage::LabelFilter(LabelFilterExpr::And(Box::new(expr(a)), Box::new(expr(b))))
-}
-
-fn or(a: Stage, b: Stage) -> Stage {
-    Stage::LabelFilter(LabelFilterExpr::Or(Box::new(expr(a)), Box::new(expr(b))))
-}
-
-fn ip_filter(name: &str, negate: bool, cidr: &str) -> Stage {
-    let (net, len) = cidr.split_once('/').unwrap();
-    Stage::LabelFilter(LabelFilterExpr::Ip {
-        name: name.into(),
-        negate,
-        ip: IpMatcher {
-            source: cidr.into(),
-            pattern: crate::logql::ast::IpPattern::Cidr(net.parse().unwrap(), len.parse().unwrap()),
-        },
-    })
-}
-
-fn drop(names: &[&str]) -> Stage {
-    Stage::Drop(names.iter().map(|n| NamedLabel::Name(n.to_string())).collect())
-}
-
-fn drop_matchers(m: &[(&str, MatchOp, &str)]) -> Stage {
-    Stage::Drop(
-        m.iter()
-            .map(|(n, op, v)| NamedLabel::Matcher(Matcher::new(*n, *op, *v).unwrap()))
-            .collect(),
-    )
-}
-
-fn keep(names: &[&str]) -> Stage {
-    Stage::Keep(names.iter().map(|n| NamedLabel::Name(n.to_string())).collect())
-}
-
-fn keep_matchers(m: &[(&str, MatchOp, &str)], names: &[&str]) -> Stage {
-    let mut v: Vec<NamedLabel> = m
-        .iter()
-        .map(|(n, op, v)| NamedLabel::Matcher(Matcher::new(*n, *op, *v).unwrap()))
-        .collect();
-    v.extend(names.iter().map(|n| NamedLabel::Name(n.to_string())));
-    Stage::Keep(v)
 }
 
 // ---------------------------------------------------------------------------
@@ -205,44 +64,20 @@ fn keep_matchers(m: &[(&str, MatchOp, &str)], names: &[&str]) -> Stage {
 
 #[test]
 fn hoisting_moves_line_filters_within_segments() {
-    let stages = [
-        json(),
-        drop(&["a"]),
-        contains("x"),
-        Stage::Decolorize,
-        contains("y"),
-        num("status", CmpOp::Gt, 1.0),
-        logfmt(false, false, &[]),
-        contains("z"),
-        Stage::Unpack,
-        contains("w"),
-    ];
-    let kinds: Vec<String> = hoist(&stages)
-        .iter()
-        .map(|s| match s {
-            Stage::LineFilter(f) => match &f.operands[0] {
-                LineFilterOperand::Text(t) => format!("|={t}"),
-                _ => "|=?".into(),
-            },
-            Stage::Json(_) => "json".into(),
-            Stage::Drop(_) => "drop".into(),
-            Stage::Decolorize => "decolorize".into(),
-            Stage::LabelFilter(_) => "filter".into(),
-            Stage::Logfmt(_) => "logfmt".into(),
-            Stage::Unpack => "unpack".into(),
-            _ => "other".into(),
-        })
-        .collect();
+    let stages = log_stages(
+        r#"{a="b"} | json | drop a |= "x" | decolorize |= "y" | status > 1 | logfmt |= "z" | unpack |= "w" | line_format "{{.a}}" |= "v""#,
+    );
+    let order: Vec<String> = hoist(&stages).iter().map(|s| s.to_string()).collect();
     assert_eq!(
-        kinds,
-        ["|=x", "|=y", "json", "drop", "decolorize", "filter", "|=z", "logfmt", "unpack", "|=w"]
+        order.join(" "),
+        r#"|= "x" |= "y" | json | drop a | decolorize | status > 1.0 |= "z" | logfmt | unpack |= "w" | line_format "{{.a}}" |= "v""#
     );
 }
 
 #[test]
 fn decolorize_does_not_cut_a_segment() {
     // `| decolorize |= "level=ERROR"` tests the colored line
-    let p = Pipeline::new(&[Stage::Decolorize, contains("level=ERROR")]);
+    let p = pipeline(r#"{app="a"} | decolorize |= "level=ERROR""#);
     let colored = "\u{1b}[31mlevel=\u{1b}[0mERROR";
     assert_eq!(run_one(&p, &[("app", "a")], &[], colored), None);
     let plain_match = "x \u{1b}[1mlevel=ERROR";
@@ -253,77 +88,103 @@ fn decolorize_does_not_cut_a_segment() {
 }
 
 #[test]
-fn line_filter_after_unpack_sees_the_new_line() {
-    let p = Pipeline::new(&[Stage::Unpack, contains("error")]);
+fn line_filters_after_rewrites_see_the_new_line() {
+    let p = pipeline(r#"{app="a"} | unpack |= "error""#);
     let packed = r#"{"_entry":"an error happened","pod":"p1"}"#;
     assert_eq!(
         run_one(&p, &[("app", "a")], &[], packed),
         Some(("an error happened".into(), r#"{app="a", pod="p1"}"#.into()))
     );
     assert_eq!(run_one(&p, &[("app", "a")], &[], r#"{"_entry":"fine","msg":"error"}"#), None);
+    let p = pipeline(r#"{app="a"} | logfmt | line_format "{{.msg}}" |= "boom""#);
+    assert_eq!(
+        run_one(&p, &[("app", "a")], &[], r#"msg=boom other=x"#).map(|r| r.0),
+        Some("boom".to_string())
+    );
+    assert_eq!(run_one(&p, &[("app", "a")], &[], r#"msg=fine other=boom"#), None);
 }
 
 #[test]
 fn first_extraction_wins_across_parsers() {
-    let p = Pipeline::new(&[json(), logfmt(false, false, &[])]);
-    // the JSON parser sets `a`; logfmt over the same line finds nothing to add
-    let got = run_one(&p, &[("app", "x")], &[], r#"{"a":"json"}"#).unwrap();
-    assert_eq!(got.1, r#"{a="json", app="x"}"#);
-    let p = Pipeline::new(&[logfmt(false, false, &[]), regexp(r"a=(?P<a>\w+) b=(?P<b>\w+)")]);
-    let got = run_one(&p, &[("app", "x")], &[], "a=1 b=2").unwrap();
-    assert_eq!(got.1, r#"{a="1", app="x", b="2"}"#);
-    let p = Pipeline::new(&[json()]);
-    let got = run_one(&p, &[("app", "x")], &[], r#"{"dup":"first","dup":"second"}"#).unwrap();
-    assert_eq!(got.1, r#"{app="x", dup="first"}"#);
+    let stream = &[("app", "x")];
+    let p = pipeline(r#"{app="x"} | json | logfmt"#);
+    assert_eq!(labels_of(&p, stream, r#"{"a":"json"}"#).unwrap(), r#"{a="json", app="x"}"#);
+    let p = pipeline(r#"{app="x"} | logfmt | regexp "a=(?P<a>\\w+) b=(?P<b>\\w+)""#);
+    assert_eq!(labels_of(&p, stream, "a=1 b=2").unwrap(), r#"{a="1", app="x", b="2"}"#);
+    let p = pipeline(r#"{app="x"} | json"#);
+    assert_eq!(
+        labels_of(&p, stream, r#"{"dup":"first","dup":"second"}"#).unwrap(),
+        r#"{app="x", dup="first"}"#
+    );
+    let p = pipeline(r#"{app="x"} | logfmt"#);
+    assert_eq!(labels_of(&p, stream, "dup=1 dup=2").unwrap(), r#"{app="x", dup="1"}"#);
+    // a label_format target counts as extracted too
+    let p = pipeline(r#"{app="x"} | label_format a="t" | logfmt"#);
+    assert_eq!(labels_of(&p, stream, "a=1").unwrap(), r#"{a="t", app="x"}"#);
 }
 
 #[test]
 fn parser_errors_overwrite_and_filter_errors_do_not() {
-    // a later parser error replaces an earlier one
-    let p = Pipeline::new(&[json(), logfmt(true, false, &[])]);
-    let got = run_one(&p, &[("app", "x")], &[], "=x").unwrap();
+    let p = pipeline(r#"{app="x"} | json | logfmt --strict"#);
     assert_eq!(
-        got.1,
+        labels_of(&p, &[("app", "x")], "=x").unwrap(),
         r#"{__error__="LogfmtParserErr", __error_details__="logfmt syntax error at pos 1 : unexpected '='", app="x"}"#
     );
-    // a label filter conversion error does not
-    let p = Pipeline::new(&[json(), logfmt(false, false, &[]), num("status", CmpOp::Gt, 5.0)]);
-    let got = run_one(&p, &[("app", "x")], &[], "status=abc").unwrap();
+    let p = pipeline(r#"{app="x"} | json | logfmt | status > 5"#);
     assert_eq!(
-        got.1,
+        labels_of(&p, &[("app", "x")], "status=abc").unwrap(),
         r#"{__error__="JSONParserErr", __error_details__="Value looks like object, but can't find closing '}' symbol", app="x", status="abc"}"#
     );
+    let p = pipeline(r#"{app="x"} | logfmt | status >= 500"#);
+    assert_eq!(
+        labels_of(&p, &[("app", "x")], "status=abc").unwrap(),
+        r#"{__error__="LabelFilterErr", __error_details__="strconv.ParseFloat: parsing \"abc\": invalid syntax", app="x", status="abc"}"#
+    );
+    // only string filters see the error; numeric filters on it drop
+    let p = pipeline(r#"{app="x"} | json | __error__ > 0"#);
+    assert_eq!(labels_of(&p, &[("app", "x")], "plain"), None);
 }
 
 #[test]
 fn json_fixture_d_from_the_reference() {
-    let p = Pipeline::new(&[json()]);
+    let p = pipeline(r#"{job="x"} | json"#);
     let line = r#"{"a.b":{"c":"d"},"e":"f","level":"error","arr":[1,2],"n":null,"t":true,"num":1.50,"1st":"x","dup":"first","dup":"second","user-agent":"curl","héllo":"w","sp ace":"s"}"#;
-    let got = run_one(&p, &[("job", "x"), ("level", "info")], &[], line).unwrap();
     assert_eq!(
-        got.1,
+        labels_of(&p, &[("job", "x"), ("level", "info")], line).unwrap(),
         r#"{_1st="x", a_b_c="d", dup="first", e="f", h_llo="w", job="x", level="info", level_extracted="error", num="1.50", sp_ace="s", t="true", user_agent="curl"}"#
     );
-    let got = run_one(&p, &[("job", "x")], &[], "not json at all").unwrap();
     assert_eq!(
-        got.1,
+        labels_of(&p, &[("job", "x")], "not json at all").unwrap(),
         r#"{__error__="JSONParserErr", __error_details__="Value looks like object, but can't find closing '}' symbol", job="x"}"#
     );
 }
 
 #[test]
+fn pattern_fixture_d_from_the_reference() {
+    let p = pipeline(r#"{job="x"} | pattern "<method> <path> <status>""#);
+    assert_eq!(
+        labels_of(&p, &[("job", "x")], "GET /api 200 12ms extra").unwrap(),
+        r#"{job="x", method="GET", path="/api", status="200 12ms extra"}"#
+    );
+    assert_eq!(
+        labels_of(&p, &[("job", "x")], "foo bar").unwrap(),
+        r#"{job="x", method="foo", path="bar"}"#
+    );
+}
+
+#[test]
 fn metadata_collisions() {
-    let p = Pipeline::new(&[json()]);
-    // metadata named like a stream label is renamed; a parsed label named
-    // like metadata gets the suffix too
-    let got = run_one(&p, &[("job", "x")], &[("job", "m"), ("trace_id", "t1")], r#"{"trace_id":"p","job":"q"}"#).unwrap();
-    // (the parsed `job_extracted` replaces the renamed metadata, as in Loki)
-    assert_eq!(got.1, r#"{job="x", job_extracted="q", trace_id="t1", trace_id_extracted="p"}"#);
+    let p = pipeline(r#"{job="x"} | json"#);
+    // metadata named like a stream label is renamed; a parsed label named like
+    // metadata gets the suffix; the parsed `job_extracted` replaces the renamed
+    // metadata (Loki does the same)
+    let got = run_one(&p, &[("job", "x")], &[("job", "m"), ("trace_id", "t1")], r#"{"trace_id":"p","job":"q"}"#);
+    assert_eq!(got.unwrap().1, r#"{job="x", job_extracted="q", trace_id="t1", trace_id_extracted="p"}"#);
 }
 
 #[test]
 fn labels_are_interned_per_stream() {
-    let p = Pipeline::new(&[logfmt(false, false, &[])]);
+    let p = pipeline(r#"{app="a"} | logfmt"#);
     let mut sp = p.for_stream(&Labels::from_pairs([("app", "a")]));
     let a = sp.process(1, "status=200", &[]).unwrap().1;
     let b = sp.process(2, "status=200", &[]).unwrap().1;
@@ -336,41 +197,23 @@ fn labels_are_interned_per_stream() {
 
 #[test]
 fn noop_pipeline_passes_everything() {
-    let p = Pipeline::new(&[]);
+    let p = pipeline(r#"{app="a"}"#);
     assert!(p.is_noop());
     let mut sp = p.for_stream(&Labels::from_pairs([("app", "a")]));
     let (line, labels) = sp.process(1, "hello", &[("trace_id", "t")]).unwrap();
     assert_eq!(line, "hello");
     assert_eq!(labels.all().to_string(), r#"{app="a", trace_id="t"}"#);
     assert_eq!(labels.structured_metadata().to_string(), r#"{trace_id="t"}"#);
-}
-
-fn range_agg(op: RangeOp, stages: Vec<Stage>, unwrap: Option<Unwrap>) -> RangeAggregation {
-    RangeAggregation {
-        op,
-        param: None,
-        range: LogRange {
-            log: LogExpr {
-                selector: vec![],
-                stages,
-            },
-            unwrap,
-            range: 60_000_000_000,
-            offset: 0,
-        },
-        grouping: None,
-    }
+    assert_eq!(labels.stream().to_string(), r#"{app="a"}"#);
 }
 
 #[test]
 fn sample_values_by_function() {
     let stream = Labels::from_pairs([("app", "a")]);
-    let count = SampleExtractor::new(&range_agg(RangeOp::CountOverTime, vec![contains("x")], None));
-    let mut s = count.for_stream(&stream);
+    let mut s = SampleExtractor::new(&range_agg(r#"count_over_time({app="a"} |= "x" [1m])"#)).for_stream(&stream);
     assert_eq!(s.process(1, "x1", &[]).map(|r| r.0), Some(1.0));
     assert!(s.process(1, "y", &[]).is_none());
-    let bytes = SampleExtractor::new(&range_agg(RangeOp::BytesOverTime, vec![Stage::Unpack], None));
-    let mut s = bytes.for_stream(&stream);
+    let mut s = SampleExtractor::new(&range_agg(r#"bytes_over_time({app="a"} | unpack [1m])"#)).for_stream(&stream);
     assert_eq!(s.process(1, r#"{"_entry":"abc"}"#, &[]).map(|r| r.0), Some(3.0));
     assert_eq!(s.process(1, "héllo", &[]).map(|r| r.0), Some(6.0));
 }
@@ -378,12 +221,7 @@ fn sample_values_by_function() {
 #[test]
 fn unwrap_removes_the_label_and_reports_errors() {
     let stream = Labels::from_pairs([("service", "jellyfin")]);
-    let u = Unwrap {
-        label: "Duration".into(),
-        conversion: UnwrapConversion::Duration,
-        post_filters: vec![],
-    };
-    let ex = SampleExtractor::new(&range_agg(RangeOp::SumOverTime, vec![json()], Some(u.clone())));
+    let ex = SampleExtractor::new(&range_agg(r#"sum_over_time({app="a"} | json | unwrap duration(Duration) [1m])"#));
     let mut s = ex.for_stream(&stream);
     let (v, l) = s.process(1, r#"{"Duration":"1.5s","status":502}"#, &[]).unwrap();
     assert_eq!(v, 1.5);
@@ -391,54 +229,71 @@ fn unwrap_removes_the_label_and_reports_errors() {
     let (v, l) = s.process(1, r#"{"Duration":"oops"}"#, &[]).unwrap();
     assert_eq!(v, 0.0);
     assert_eq!(l.error(), Some("SampleExtractionErr"));
+    assert_eq!(l.all().get("__error_details__"), Some(r#"time: invalid duration "oops""#));
     assert_eq!(l.all().get("Duration"), Some("oops"));
     assert!(s.process(1, r#"{"other":1}"#, &[]).is_none());
     // a post filter drops the failed conversion
-    let mut u2 = u;
-    u2.post_filters = vec![str_m("__error__", MatchOp::Eq, "")];
-    let ex = SampleExtractor::new(&range_agg(RangeOp::SumOverTime, vec![json()], Some(u2)));
+    let ex = SampleExtractor::new(&range_agg(
+        r#"sum_over_time({app="a"} | json | unwrap duration(Duration) | __error__="" [1m])"#,
+    ));
     let mut s = ex.for_stream(&stream);
     assert!(s.process(1, r#"{"Duration":"oops"}"#, &[]).is_none());
     assert_eq!(s.process(1, r#"{"Duration":"100ms"}"#, &[]).map(|r| r.0), Some(0.1));
+    // a range aggregation's own grouping
+    let ex = SampleExtractor::new(&range_agg(
+        r#"avg_over_time({app="a"} | json | unwrap bytes(size) [1m]) by (status)"#,
+    ));
+    let mut s = ex.for_stream(&stream);
+    let (v, l) = s.process(1, r#"{"size":"1KiB","status":"200","x":"y"}"#, &[]).unwrap();
+    assert_eq!((v, l.all().to_string()), (1024.0, r#"{status="200"}"#.to_string()));
 }
 
 #[test]
 fn grouping_reduces_sample_labels() {
     let stream = Labels::from_pairs([("job", "traefik"), ("service", "jellyfin")]);
-    let agg = range_agg(RangeOp::Rate, vec![json(), num("DownstreamStatus", CmpOp::Gte, 500.0)], None);
-    let ex = SampleExtractor::with_grouping(
-        &agg,
-        Some(Grouping {
-            without: false,
-            names: vec!["service".into()],
-        }),
-    );
-    let mut s = ex.for_stream(&stream);
+    let by_service = Some(Grouping {
+        without: false,
+        names: vec!["service".into()],
+    });
+    let agg = range_agg(r#"rate({job="traefik"} | json | DownstreamStatus >= 500 [5m])"#);
+    let mut s = SampleExtractor::with_grouping(&agg, by_service.clone()).for_stream(&stream);
     let a = s.process(1, r#"{"DownstreamStatus":502,"StartUTC":"t1"}"#, &[]).unwrap().1;
     let b = s.process(2, r#"{"DownstreamStatus":503,"StartUTC":"t2"}"#, &[]).unwrap().1;
     assert_eq!(a.all().to_string(), r#"{service="jellyfin"}"#);
     assert!(Arc::ptr_eq(&a, &b));
     assert!(s.process(3, r#"{"DownstreamStatus":200}"#, &[]).is_none());
+    // the numeric filter drops a non-JSON line (its label is missing)
+    assert!(s.process(4, "not json", &[]).is_none());
     // an error keeps every label so the caller can report it
-    let e = s.process(4, "not json", &[]);
-    assert!(e.is_none(), "missing label after a JSON error drops the entry");
-    let ex = SampleExtractor::with_grouping(
-        &range_agg(RangeOp::CountOverTime, vec![json()], None),
-        Some(Grouping {
-            without: false,
-            names: vec!["service".into()],
-        }),
-    );
-    let mut s = ex.for_stream(&stream);
+    let agg = range_agg(r#"count_over_time({job="traefik"} | json [5m])"#);
+    let mut s = SampleExtractor::with_grouping(&agg, by_service).for_stream(&stream);
     let e = s.process(4, "not json", &[]).unwrap().1;
     assert_eq!(e.error(), Some("JSONParserErr"));
     assert_eq!(e.all().get("job"), Some("traefik"));
+    let without = Some(Grouping {
+        without: true,
+        names: vec!["job".into()],
+    });
+    let mut s = SampleExtractor::with_grouping(&agg, without).for_stream(&stream);
+    let l = s.process(5, r#"{"a":"b"}"#, &[]).unwrap().1;
+    assert_eq!(l.all().to_string(), r#"{a="b", service="jellyfin"}"#);
+}
+
+#[test]
+fn label_filter_regexes_follow_loki() {
+    // `=~ "a.*"` is a substring test in Loki (see label_regex.rs)
+    let p = pipeline(r#"{app="a"} | logfmt | path=~"/api/.*""#);
+    assert!(labels_of(&p, &[("app", "a")], "path=/x/api/y").is_some());
+    assert!(labels_of(&p, &[("app", "a")], "path=/x/y").is_none());
+    let p = pipeline(r#"{app="a"} | logfmt | code=~"H1[0-9]""#);
+    assert!(labels_of(&p, &[("app", "a")], "code=H12").is_some());
+    assert!(labels_of(&p, &[("app", "a")], "code=xH12").is_none());
 }
 
 // ---------------------------------------------------------------------------
 // cases from Loki's answers
 
-// parser-json-no-params/163/range {job="traefik-access"} | json
+/// `parser-json-no-params/163/range`
 const JSON_TRAEFIK: &[Case] = &[
 (
   &[("host", "fedora-htpc"), ("job", "traefik-access"), ("method", "GET"), ("service", "nextcloud@docker"), ("service_name", "nextcloud@docker"), ("status", "502")],
@@ -451,10 +306,10 @@ const JSON_TRAEFIK: &[Case] = &[
 
 #[test]
 fn json_traefik() {
-    check(&[json()], JSON_TRAEFIK);
+    check(r##"{job="traefik-access"} | json"##, JSON_TRAEFIK);
 }
 
-// parser-json-no-params/173/range {job="remediation-decisions"} | json
+/// `parser-json-no-params/173/range`
 const JSON_COLLISIONS_GET_SUFFIX: &[Case] = &[
 (
   &[("alert", "CertificateExpiringSoon"), ("host", "fedora-htpc"), ("job", "remediation-decisions"), ("playbook", "cert-renew"), ("service_name", "remediation-decisions"), ("success", "false")],
@@ -467,10 +322,10 @@ const JSON_COLLISIONS_GET_SUFFIX: &[Case] = &[
 
 #[test]
 fn json_collisions_get_suffix() {
-    check(&[json()], JSON_COLLISIONS_GET_SUFFIX);
+    check(r##"{job="remediation-decisions"} | json"##, JSON_COLLISIONS_GET_SUFFIX);
 }
 
-// drop-and-keep/361/range {namespace="monitoring"} | json | drop __error__
+/// `drop-and-keep/361/range`
 const JSON_ERRORS_AND_DROP_ERROR: &[Case] = &[
 (
   &[("container", "grafana"), ("job", "monitoring/grafana"), ("namespace", "monitoring"), ("pod", "grafana-5c4b3a291-q8w7e"), ("service_name", "grafana")],
@@ -490,10 +345,10 @@ const JSON_ERRORS_AND_DROP_ERROR: &[Case] = &[
 
 #[test]
 fn json_errors_and_drop_error() {
-    check(&[json(), drop(&["__error__"])], JSON_ERRORS_AND_DROP_ERROR);
+    check(r##"{namespace="monitoring"} | json | drop __error__"##, JSON_ERRORS_AND_DROP_ERROR);
 }
 
-// parser-unpack/218/range {namespace="monitoring"} | unpack | json
+/// `parser-unpack/218/range`
 const UNPACK_THEN_JSON: &[Case] = &[
 (
   &[("container", "grafana"), ("job", "monitoring/grafana"), ("namespace", "monitoring"), ("pod", "grafana-5c4b3a291-q8w7e"), ("service_name", "grafana")],
@@ -513,10 +368,10 @@ const UNPACK_THEN_JSON: &[Case] = &[
 
 #[test]
 fn unpack_then_json() {
-    check(&[Stage::Unpack, json()], UNPACK_THEN_JSON);
+    check(r##"{namespace="monitoring"} | unpack | json"##, UNPACK_THEN_JSON);
 }
 
-// parser-json-with-parameters/189/range {job="remediation-decisions"} | json a="b.c[0]"
+/// `parser-json-with-parameters/189/range`
 const JSON_PATH_INTO_MISSING_ARRAY: &[Case] = &[
 (
   &[("alert", "CertificateExpiringSoon"), ("host", "fedora-htpc"), ("job", "remediation-decisions"), ("playbook", "cert-renew"), ("service_name", "remediation-decisions"), ("success", "false")],
@@ -529,10 +384,10 @@ const JSON_PATH_INTO_MISSING_ARRAY: &[Case] = &[
 
 #[test]
 fn json_path_into_missing_array() {
-    check(&[json_paths(&[("a", "b.c[0]")])], JSON_PATH_INTO_MISSING_ARRAY);
+    check(r##"{job="remediation-decisions"} | json a="b.c[0]""##, JSON_PATH_INTO_MISSING_ARRAY);
 }
 
-// parser-json-with-parameters/180/range {job="traefik-access"} | json ua=`["request_User-Agent"]`
+/// `parser-json-with-parameters/180/range`
 const JSON_PATH_BRACKET_KEY: &[Case] = &[
 (
   &[("host", "fedora-htpc"), ("job", "traefik-access"), ("method", "GET"), ("service", "authelia@docker"), ("service_name", "authelia@docker"), ("status", "401")],
@@ -545,10 +400,10 @@ const JSON_PATH_BRACKET_KEY: &[Case] = &[
 
 #[test]
 fn json_path_bracket_key() {
-    check(&[json_paths(&[("ua", "[\"request_User-Agent\"]")])], JSON_PATH_BRACKET_KEY);
+    check(r##"{job="traefik-access"} | json ua=`["request_User-Agent"]`"##, JSON_PATH_BRACKET_KEY);
 }
 
-// parser-json-with-parameters/186/range {job="traefik-access"} | json root_elem="[0]"
+/// `parser-json-with-parameters/186/range`
 const JSON_PATH_ROOT_INDEX: &[Case] = &[
 (
   &[("host", "fedora-htpc"), ("job", "traefik-access"), ("method", "GET"), ("service", "authelia@docker"), ("service_name", "authelia@docker"), ("status", "401")],
@@ -561,10 +416,10 @@ const JSON_PATH_ROOT_INDEX: &[Case] = &[
 
 #[test]
 fn json_path_root_index() {
-    check(&[json_paths(&[("root_elem", "[0]")])], JSON_PATH_ROOT_INDEX);
+    check(r##"{job="traefik-access"} | json root_elem="[0]""##, JSON_PATH_ROOT_INDEX);
 }
 
-// parser-json-with-parameters/176/range {job="traefik-access"} | json status="DownstreamStatus", method="RequestMethod", path="RequestPath"
+/// `parser-json-with-parameters/176/range`
 const JSON_PATHS_SEVERAL: &[Case] = &[
 (
   &[("host", "fedora-htpc"), ("job", "traefik-access"), ("method", "GET"), ("service", "authelia@docker"), ("service_name", "authelia@docker"), ("status", "404")],
@@ -577,10 +432,10 @@ const JSON_PATHS_SEVERAL: &[Case] = &[
 
 #[test]
 fn json_paths_several() {
-    check(&[json_paths(&[("status", "DownstreamStatus"), ("method", "RequestMethod"), ("path", "RequestPath")])], JSON_PATHS_SEVERAL);
+    check(r##"{job="traefik-access"} | json status="DownstreamStatus", method="RequestMethod", path="RequestPath""##, JSON_PATHS_SEVERAL);
 }
 
-// parser-logfmt/190/range {namespace="monitoring"} | logfmt
+/// `parser-logfmt/190/range`
 const LOGFMT_PLAIN: &[Case] = &[
 (
   &[("container", "grafana"), ("job", "monitoring/grafana"), ("namespace", "monitoring"), ("pod", "grafana-7d9f8b6c5-x2k9p"), ("service_name", "grafana")],
@@ -600,10 +455,10 @@ const LOGFMT_PLAIN: &[Case] = &[
 
 #[test]
 fn logfmt_plain() {
-    check(&[logfmt(false, false, &[])], LOGFMT_PLAIN);
+    check(r##"{namespace="monitoring"} | logfmt"##, LOGFMT_PLAIN);
 }
 
-// parser-logfmt/191/range {namespace="monitoring"} | logfmt --strict
+/// `parser-logfmt/191/range`
 const LOGFMT_STRICT: &[Case] = &[
 (
   &[("container", "grafana"), ("job", "monitoring/grafana"), ("namespace", "monitoring"), ("pod", "grafana-7d9f8b6c5-x2k9p"), ("service_name", "grafana")],
@@ -630,10 +485,10 @@ const LOGFMT_STRICT: &[Case] = &[
 
 #[test]
 fn logfmt_strict() {
-    check(&[logfmt(true, false, &[])], LOGFMT_STRICT);
+    check(r##"{namespace="monitoring"} | logfmt --strict"##, LOGFMT_STRICT);
 }
 
-// parser-logfmt/192/range {namespace="monitoring"} | logfmt --keep-empty
+/// `parser-logfmt/192/range`
 const LOGFMT_KEEP_EMPTY: &[Case] = &[
 (
   &[("container", "prometheus"), ("job", "monitoring/prometheus"), ("namespace", "monitoring"), ("pod", "prometheus-5c4b3a291-q8w7e"), ("service_name", "prometheus")],
@@ -660,10 +515,10 @@ const LOGFMT_KEEP_EMPTY: &[Case] = &[
 
 #[test]
 fn logfmt_keep_empty() {
-    check(&[logfmt(false, true, &[])], LOGFMT_KEEP_EMPTY);
+    check(r##"{namespace="monitoring"} | logfmt --keep-empty"##, LOGFMT_KEEP_EMPTY);
 }
 
-// parser-logfmt/196/range {namespace="monitoring"} | logfmt host, fwd_ip="fwd"
+/// `parser-logfmt/196/range`
 const LOGFMT_PARAMS: &[Case] = &[
 (
   &[("container", "grafana"), ("job", "monitoring/grafana"), ("namespace", "monitoring"), ("pod", "grafana-5c4b3a291-q8w7e"), ("service_name", "grafana")],
@@ -676,10 +531,10 @@ const LOGFMT_PARAMS: &[Case] = &[
 
 #[test]
 fn logfmt_params() {
-    check(&[logfmt(false, false, &[("host", "host"), ("fwd_ip", "fwd")])], LOGFMT_PARAMS);
+    check(r##"{namespace="monitoring"} | logfmt host, fwd_ip="fwd""##, LOGFMT_PARAMS);
 }
 
-// parser-logfmt/197/range {namespace="monitoring"} | logfmt --strict host, fwd_ip="fwd"
+/// `parser-logfmt/197/range`
 const LOGFMT_STRICT_PARAMS: &[Case] = &[
 (
   &[("container", "grafana"), ("job", "monitoring/grafana"), ("namespace", "monitoring"), ("pod", "grafana-7d9f8b6c5-x2k9p"), ("service_name", "grafana")],
@@ -699,10 +554,10 @@ const LOGFMT_STRICT_PARAMS: &[Case] = &[
 
 #[test]
 fn logfmt_strict_params() {
-    check(&[logfmt(true, false, &[("host", "host"), ("fwd_ip", "fwd")])], LOGFMT_STRICT_PARAMS);
+    check(r##"{namespace="monitoring"} | logfmt --strict host, fwd_ip="fwd""##, LOGFMT_STRICT_PARAMS);
 }
 
-// parser-logfmt/198/fwd {namespace="monitoring"} | logfmt --keep-empty --strict host
+/// `parser-logfmt/198/fwd`
 const LOGFMT_KEEP_EMPTY_STRICT_PARAM: &[Case] = &[
 (
   &[("container", "grafana"), ("job", "monitoring/grafana"), ("namespace", "monitoring"), ("pod", "grafana-5c4b3a291-q8w7e"), ("service_name", "grafana")],
@@ -722,10 +577,10 @@ const LOGFMT_KEEP_EMPTY_STRICT_PARAM: &[Case] = &[
 
 #[test]
 fn logfmt_keep_empty_strict_param() {
-    check(&[logfmt(true, true, &[("host", "host")])], LOGFMT_KEEP_EMPTY_STRICT_PARAM);
+    check(r##"{namespace="monitoring"} | logfmt --keep-empty --strict host"##, LOGFMT_KEEP_EMPTY_STRICT_PARAM);
 }
 
-// parser-regexp/203/range {namespace="monitoring"} | regexp `(?P<method>\w+) (?P<path>[\w|/]+) \((?P<status>\d+?)\) (?P<duration>.*)`
+/// `parser-regexp/203/range`
 const REGEXP_GROUPS: &[Case] = &[
 (
   &[("container", "grafana"), ("job", "monitoring/grafana"), ("namespace", "monitoring"), ("pod", "grafana-5c4b3a291-q8w7e"), ("service_name", "grafana")],
@@ -738,10 +593,10 @@ const REGEXP_GROUPS: &[Case] = &[
 
 #[test]
 fn regexp_groups() {
-    check(&[regexp(r"(?P<method>\w+) (?P<path>[\w|/]+) \((?P<status>\d+?)\) (?P<duration>.*)")], REGEXP_GROUPS);
+    check(r##"{namespace="monitoring"} | regexp `(?P<method>\w+) (?P<path>[\w|/]+) \((?P<status>\d+?)\) (?P<duration>.*)`"##, REGEXP_GROUPS);
 }
 
-// parser-regexp/205/range {namespace="monitoring"} | regexp `^(?P<ts>\S+) (?P<source>\w+)\[(?P<proc>[\w.]+)\]: (?P<msg>.*)$`
+/// `parser-regexp/205/range`
 const REGEXP_ANCHORED: &[Case] = &[
 (
   &[("container", "grafana"), ("job", "monitoring/grafana"), ("namespace", "monitoring"), ("pod", "grafana-5c4b3a291-q8w7e"), ("service_name", "grafana")],
@@ -754,10 +609,10 @@ const REGEXP_ANCHORED: &[Case] = &[
 
 #[test]
 fn regexp_anchored() {
-    check(&[regexp(r"^(?P<ts>\S+) (?P<source>\w+)\[(?P<proc>[\w.]+)\]: (?P<msg>.*)$")], REGEXP_ANCHORED);
+    check(r##"{namespace="monitoring"} | regexp `^(?P<ts>\S+) (?P<source>\w+)\[(?P<proc>[\w.]+)\]: (?P<msg>.*)$`"##, REGEXP_ANCHORED);
 }
 
-// parser-regexp/208/range {job="systemd-journal"} | regexp `Failed password for (invalid user )?(?P<user>\S+) from (?P<src_ip>\S+) port (?P<port>\d+)`
+/// `parser-regexp/208/range`
 const REGEXP_OPTIONAL_GROUP: &[Case] = &[
 (
   &[("host", "fedora-htpc"), ("job", "systemd-journal"), ("priority", "err"), ("service_name", "systemd-journal"), ("unit", "cron.service")],
@@ -770,10 +625,10 @@ const REGEXP_OPTIONAL_GROUP: &[Case] = &[
 
 #[test]
 fn regexp_optional_group() {
-    check(&[regexp(r"Failed password for (invalid user )?(?P<user>\S+) from (?P<src_ip>\S+) port (?P<port>\d+)")], REGEXP_OPTIONAL_GROUP);
+    check(r##"{job="systemd-journal"} | regexp `Failed password for (invalid user )?(?P<user>\S+) from (?P<src_ip>\S+) port (?P<port>\d+)`"##, REGEXP_OPTIONAL_GROUP);
 }
 
-// parser-regexp/209/range {job="systemd-journal"} | regexp `(?P<_1st>\d+)`
+/// `parser-regexp/209/range`
 const REGEXP_DIGIT_NAME: &[Case] = &[
 (
   &[("host", "fedora-htpc"), ("job", "systemd-journal"), ("priority", "info"), ("service_name", "systemd-journal"), ("unit", "sshd.service")],
@@ -786,10 +641,10 @@ const REGEXP_DIGIT_NAME: &[Case] = &[
 
 #[test]
 fn regexp_digit_name() {
-    check(&[regexp(r"(?P<_1st>\d+)")], REGEXP_DIGIT_NAME);
+    check(r##"{job="systemd-journal"} | regexp `(?P<_1st>\d+)`"##, REGEXP_DIGIT_NAME);
 }
 
-// parser-pattern/210/range {namespace="monitoring"} | pattern "<ip> - - <_> \"<method> <uri> <_>\" <status> <size> <_> \"<agent>\" <_>"
+/// `parser-pattern/210/range`
 const PATTERN_ACCESS_LOG: &[Case] = &[
 (
   &[("container", "grafana"), ("job", "monitoring/grafana"), ("namespace", "monitoring"), ("pod", "grafana-5c4b3a291-q8w7e"), ("service_name", "grafana")],
@@ -802,10 +657,10 @@ const PATTERN_ACCESS_LOG: &[Case] = &[
 
 #[test]
 fn pattern_access_log() {
-    check(&[pattern("<ip> - - <_> \"<method> <uri> <_>\" <status> <size> <_> \"<agent>\" <_>")], PATTERN_ACCESS_LOG);
+    check(r##"{namespace="monitoring"} | pattern "<ip> - - <_> \"<method> <uri> <_>\" <status> <size> <_> \"<agent>\" <_>""##, PATTERN_ACCESS_LOG);
 }
 
-// parser-pattern/211/range {namespace="monitoring"} | pattern `<_> msg="<method> <path> (<status>) <latency>"`
+/// `parser-pattern/211/range`
 const PATTERN_PARTIAL: &[Case] = &[
 (
   &[("container", "grafana"), ("job", "monitoring/grafana"), ("namespace", "monitoring"), ("pod", "grafana-5c4b3a291-q8w7e"), ("service_name", "grafana")],
@@ -825,10 +680,10 @@ const PATTERN_PARTIAL: &[Case] = &[
 
 #[test]
 fn pattern_partial() {
-    check(&[pattern("<_> msg=\"<method> <path> (<status>) <latency>\"")], PATTERN_PARTIAL);
+    check(r##"{namespace="monitoring"} | pattern `<_> msg="<method> <path> (<status>) <latency>"`"##, PATTERN_PARTIAL);
 }
 
-// parser-pattern/212/range {namespace="monitoring"} | pattern `at=<level> <_> method=<method> path=<path> <_> status=<status> <_>`
+/// `parser-pattern/212/range`
 const PATTERN_LEADING_LITERAL: &[Case] = &[
 (
   &[("container", "grafana"), ("job", "monitoring/grafana"), ("namespace", "monitoring"), ("pod", "grafana-5c4b3a291-q8w7e"), ("service_name", "grafana")],
@@ -841,10 +696,10 @@ const PATTERN_LEADING_LITERAL: &[Case] = &[
 
 #[test]
 fn pattern_leading_literal() {
-    check(&[pattern("at=<level> <_> method=<method> path=<path> <_> status=<status> <_>")], PATTERN_LEADING_LITERAL);
+    check(r##"{namespace="monitoring"} | pattern `at=<level> <_> method=<method> path=<path> <_> status=<status> <_>`"##, PATTERN_LEADING_LITERAL);
 }
 
-// parser-pattern/214/range {namespace="monitoring"} | pattern "<method> <path>"
+/// `parser-pattern/214/range`
 const PATTERN_TWO_CAPTURES: &[Case] = &[
 (
   &[("container", "grafana"), ("job", "monitoring/grafana"), ("namespace", "monitoring"), ("pod", "grafana-5c4b3a291-q8w7e"), ("service_name", "grafana")],
@@ -857,10 +712,10 @@ const PATTERN_TWO_CAPTURES: &[Case] = &[
 
 #[test]
 fn pattern_two_captures() {
-    check(&[pattern("<method> <path>")], PATTERN_TWO_CAPTURES);
+    check(r##"{namespace="monitoring"} | pattern "<method> <path>""##, PATTERN_TWO_CAPTURES);
 }
 
-// parser-pattern/216/range {job="systemd-journal"} | pattern `<_> sshd[<pid>]: <msg>`
+/// `parser-pattern/216/range`
 const PATTERN_SSHD: &[Case] = &[
 (
   &[("host", "fedora-htpc"), ("job", "systemd-journal"), ("priority", "err"), ("service_name", "systemd-journal"), ("unit", "cron.service")],
@@ -873,10 +728,10 @@ const PATTERN_SSHD: &[Case] = &[
 
 #[test]
 fn pattern_sshd() {
-    check(&[pattern("<_> sshd[<pid>]: <msg>")], PATTERN_SSHD);
+    check(r##"{job="systemd-journal"} | pattern `<_> sshd[<pid>]: <msg>`"##, PATTERN_SSHD);
 }
 
-// parser-unpack/219/range {namespace="monitoring"} | unpack | logfmt | level="error"
+/// `parser-unpack/219/range`
 const UNPACK_LOGFMT_FILTER: &[Case] = &[
 (
   &[("container", "grafana"), ("job", "monitoring/grafana"), ("namespace", "monitoring"), ("pod", "grafana-5c4b3a291-q8w7e"), ("service_name", "grafana")],
@@ -889,10 +744,10 @@ const UNPACK_LOGFMT_FILTER: &[Case] = &[
 
 #[test]
 fn unpack_logfmt_filter() {
-    check(&[Stage::Unpack, logfmt(false, false, &[]), str_filter("level", MatchOp::Eq, "error")], UNPACK_LOGFMT_FILTER);
+    check(r##"{namespace="monitoring"} | unpack | logfmt | level="error""##, UNPACK_LOGFMT_FILTER);
 }
 
-// decolorize/159/range {namespace="monitoring"} | decolorize
+/// `decolorize/159/range`
 const DECOLORIZE_LINES: &[Case] = &[
 (
   &[("container", "grafana"), ("job", "monitoring/grafana"), ("namespace", "monitoring"), ("pod", "grafana-5c4b3a291-q8w7e"), ("service_name", "grafana")],
@@ -905,10 +760,10 @@ const DECOLORIZE_LINES: &[Case] = &[
 
 #[test]
 fn decolorize_lines() {
-    check(&[Stage::Decolorize], DECOLORIZE_LINES);
+    check(r##"{namespace="monitoring"} | decolorize"##, DECOLORIZE_LINES);
 }
 
-// decolorize/160/range {namespace="monitoring"} | decolorize |= "ERROR"
+/// `decolorize/160/range`
 const DECOLORIZE_THEN_FILTER_SEES_COLORS: &[Case] = &[
 (
   &[("container", "grafana"), ("job", "monitoring/grafana"), ("namespace", "monitoring"), ("pod", "grafana-5c4b3a291-q8w7e"), ("service_name", "grafana")],
@@ -921,10 +776,10 @@ const DECOLORIZE_THEN_FILTER_SEES_COLORS: &[Case] = &[
 
 #[test]
 fn decolorize_then_filter_sees_colors() {
-    check(&[Stage::Decolorize, contains("ERROR")], DECOLORIZE_THEN_FILTER_SEES_COLORS);
+    check(r##"{namespace="monitoring"} | decolorize |= "ERROR""##, DECOLORIZE_THEN_FILTER_SEES_COLORS);
 }
 
-// decolorize/161/range {namespace="monitoring"} | decolorize | logfmt
+/// `decolorize/161/range`
 const DECOLORIZE_THEN_LOGFMT: &[Case] = &[
 (
   &[("container", "grafana"), ("job", "monitoring/grafana"), ("namespace", "monitoring"), ("pod", "grafana-7d9f8b6c5-x2k9p"), ("service_name", "grafana")],
@@ -944,10 +799,10 @@ const DECOLORIZE_THEN_LOGFMT: &[Case] = &[
 
 #[test]
 fn decolorize_then_logfmt() {
-    check(&[Stage::Decolorize, logfmt(false, false, &[])], DECOLORIZE_THEN_LOGFMT);
+    check(r##"{namespace="monitoring"} | decolorize | logfmt"##, DECOLORIZE_THEN_LOGFMT);
 }
 
-// drop-and-keep/357/fwd {namespace="monitoring"} | logfmt | drop fwd, request_id, connect
+/// `drop-and-keep/357/fwd`
 const DROP_NAMES: &[Case] = &[
 (
   &[("container", "grafana"), ("job", "monitoring/grafana"), ("namespace", "monitoring"), ("pod", "grafana-7d9f8b6c5-x2k9p"), ("service_name", "grafana")],
@@ -967,10 +822,10 @@ const DROP_NAMES: &[Case] = &[
 
 #[test]
 fn drop_names() {
-    check(&[logfmt(false, false, &[]), drop(&["fwd", "request_id", "connect"])], DROP_NAMES);
+    check(r##"{namespace="monitoring"} | logfmt | drop fwd, request_id, connect"##, DROP_NAMES);
 }
 
-// drop-and-keep/360/range {namespace="monitoring"} | logfmt | drop level!="error"
+/// `drop-and-keep/360/range`
 const DROP_MATCHER: &[Case] = &[
 (
   &[("container", "grafana"), ("job", "monitoring/grafana"), ("namespace", "monitoring"), ("pod", "grafana-7d9f8b6c5-x2k9p"), ("service_name", "grafana")],
@@ -990,10 +845,10 @@ const DROP_MATCHER: &[Case] = &[
 
 #[test]
 fn drop_matcher() {
-    check(&[logfmt(false, false, &[]), drop_matchers(&[("level", MatchOp::Neq, "error")])], DROP_MATCHER);
+    check(r##"{namespace="monitoring"} | logfmt | drop level!="error""##, DROP_MATCHER);
 }
 
-// drop-and-keep/362/range {namespace="monitoring"} | logfmt | keep method, path, status
+/// `drop-and-keep/362/range`
 const KEEP_NOTHING_PRESENT: &[Case] = &[
 (
   &[("container", "prometheus"), ("job", "monitoring/prometheus"), ("namespace", "monitoring"), ("pod", "prometheus-5c4b3a291-q8w7e"), ("service_name", "prometheus")],
@@ -1006,10 +861,10 @@ const KEEP_NOTHING_PRESENT: &[Case] = &[
 
 #[test]
 fn keep_nothing_present() {
-    check(&[logfmt(false, false, &[]), keep(&["method", "path", "status"])], KEEP_NOTHING_PRESENT);
+    check(r##"{namespace="monitoring"} | logfmt | keep method, path, status"##, KEEP_NOTHING_PRESENT);
 }
 
-// drop-and-keep/365/range {namespace="monitoring"} | logfmt | keep level=~"error|warn", app
+/// `drop-and-keep/365/range`
 const KEEP_MATCHER: &[Case] = &[
 (
   &[("container", "grafana"), ("job", "monitoring/grafana"), ("namespace", "monitoring"), ("pod", "grafana-7d9f8b6c5-x2k9p"), ("service_name", "grafana")],
@@ -1029,10 +884,10 @@ const KEEP_MATCHER: &[Case] = &[
 
 #[test]
 fn keep_matcher() {
-    check(&[logfmt(false, false, &[]), keep_matchers(&[("level", MatchOp::Re, "error|warn")], &["app"])], KEEP_MATCHER);
+    check(r##"{namespace="monitoring"} | logfmt | keep level=~"error|warn", app"##, KEEP_MATCHER);
 }
 
-// lexical-whitespace-comments-keyword-case/035/range {namespace="monitoring"} | logfmt | level="error" OR status >= 500
+/// `lexical-whitespace-comments-keyword-case/035/range`
 const LABEL_FILTER_OR: &[Case] = &[
 (
   &[("container", "grafana"), ("job", "monitoring/grafana"), ("namespace", "monitoring"), ("pod", "grafana-5c4b3a291-q8w7e"), ("service_name", "grafana")],
@@ -1045,10 +900,10 @@ const LABEL_FILTER_OR: &[Case] = &[
 
 #[test]
 fn label_filter_or() {
-    check(&[logfmt(false, false, &[]), or(str_filter("level", MatchOp::Eq, "error"), num("status", CmpOp::Gte, 500.0))], LABEL_FILTER_OR);
+    check(r##"{namespace="monitoring"} | logfmt | level="error" OR status >= 500"##, LABEL_FILTER_OR);
 }
 
-// label-filters-string-matchers/235/range {namespace="monitoring"} | logfmt | level=""
+/// `label-filters-string-matchers/235/range`
 const LABEL_FILTER_EMPTY_STRING: &[Case] = &[
 (
   &[("container", "grafana"), ("job", "monitoring/grafana"), ("namespace", "monitoring"), ("pod", "grafana-5c4b3a291-q8w7e"), ("service_name", "grafana")],
@@ -1061,10 +916,10 @@ const LABEL_FILTER_EMPTY_STRING: &[Case] = &[
 
 #[test]
 fn label_filter_empty_string() {
-    check(&[logfmt(false, false, &[]), str_filter("level", MatchOp::Eq, "")], LABEL_FILTER_EMPTY_STRING);
+    check(r##"{namespace="monitoring"} | logfmt | level="""##, LABEL_FILTER_EMPTY_STRING);
 }
 
-// use-case-systemd-journal/586/range {job="systemd-journal", unit="sshd.service"} | pattern `<_> from <src_ip> port <port> <_>` | src_ip != ip("10.0.0.0/8")
+/// `use-case-systemd-journal/586/range`
 const PATTERN_THEN_IP_FILTER: &[Case] = &[
 (
   &[("host", "fedora-htpc"), ("job", "systemd-journal"), ("priority", "warning"), ("service_name", "systemd-journal"), ("unit", "sshd.service")],
@@ -1077,10 +932,10 @@ const PATTERN_THEN_IP_FILTER: &[Case] = &[
 
 #[test]
 fn pattern_then_ip_filter() {
-    check(&[pattern("<_> from <src_ip> port <port> <_>"), ip_filter("src_ip", true, "10.0.0.0/8")], PATTERN_THEN_IP_FILTER);
+    check(r##"{job="systemd-journal", unit="sshd.service"} | pattern `<_> from <src_ip> port <port> <_>` | src_ip != ip("10.0.0.0/8")"##, PATTERN_THEN_IP_FILTER);
 }
 
-// ip-filters/158/range {job="traefik-access"} | json | ClientHost != ip("192.168.1.0/24") | __error__=""
+/// `ip-filters/158/range`
 const JSON_IP_NOT_IN: &[Case] = &[
 (
   &[("host", "fedora-htpc"), ("job", "traefik-access"), ("method", "GET"), ("service", "nextcloud@docker"), ("service_name", "nextcloud@docker"), ("status", "502")],
@@ -1093,10 +948,10 @@ const JSON_IP_NOT_IN: &[Case] = &[
 
 #[test]
 fn json_ip_not_in() {
-    check(&[json(), ip_filter("ClientHost", true, "192.168.1.0/24"), str_filter("__error__", MatchOp::Eq, "")], JSON_IP_NOT_IN);
+    check(r##"{job="traefik-access"} | json | ClientHost != ip("192.168.1.0/24") | __error__="""##, JSON_IP_NOT_IN);
 }
 
-// use-case-systemd-journal/587/range {job="systemd-journal", unit="cron.service"} | logfmt --strict | __error__=""
+/// `use-case-systemd-journal/587/range`
 const STRICT_LOGFMT_CLEAN_ONLY: &[Case] = &[
 (
   &[("host", "fedora-htpc"), ("job", "systemd-journal"), ("priority", "err"), ("service_name", "systemd-journal"), ("unit", "cron.service")],
@@ -1109,10 +964,10 @@ const STRICT_LOGFMT_CLEAN_ONLY: &[Case] = &[
 
 #[test]
 fn strict_logfmt_clean_only() {
-    check(&[logfmt(true, false, &[]), str_filter("__error__", MatchOp::Eq, "")], STRICT_LOGFMT_CLEAN_ONLY);
+    check(r##"{job="systemd-journal", unit="cron.service"} | logfmt --strict | __error__="""##, STRICT_LOGFMT_CLEAN_ONLY);
 }
 
-// grafana/structured-metadata-filter {source="heroku", app="shop"} | trace_id=~"a.*"
+/// `grafana/structured-metadata-filter`
 const METADATA_LABEL_FILTER: &[Case] = &[
 (
   &[("app", "shop"), ("dyno", "web.1"), ("level", "debug"), ("service_name", "shop"), ("source", "heroku")],
@@ -1125,10 +980,10 @@ const METADATA_LABEL_FILTER: &[Case] = &[
 
 #[test]
 fn metadata_label_filter() {
-    check(&[str_filter("trace_id", MatchOp::Re, "a.*")], METADATA_LABEL_FILTER);
+    check(r##"{source="heroku", app="shop"} | trace_id=~"a.*""##, METADATA_LABEL_FILTER);
 }
 
-// use-case-remediation-decision-jsonl/563/range {job="remediation-decisions"} | json | confidence >= 95 and success="true"
+/// `use-case-remediation-decision-jsonl/563/range`
 const JSON_NUMBER_AND_STRING_FILTERS: &[Case] = &[
 (
   &[("alert", "CertificateExpiringSoon"), ("host", "fedora-htpc"), ("job", "remediation-decisions"), ("playbook", "cert-renew"), ("service_name", "remediation-decisions"), ("success", "true")],
@@ -1141,10 +996,10 @@ const JSON_NUMBER_AND_STRING_FILTERS: &[Case] = &[
 
 #[test]
 fn json_number_and_string_filters() {
-    check(&[json(), and(num("confidence", CmpOp::Gte, 95.0), str_filter("success", MatchOp::Eq, "true"))], JSON_NUMBER_AND_STRING_FILTERS);
+    check(r##"{job="remediation-decisions"} | json | confidence >= 95 and success="true""##, JSON_NUMBER_AND_STRING_FILTERS);
 }
 
-// parser-json-no-params/174/fwd {job="remediation-decisions"} | json | success_extracted="false"
+/// `parser-json-no-params/174/fwd`
 const JSON_EXTRACTED_LABEL_FILTER: &[Case] = &[
 (
   &[("alert", "CertificateExpiringSoon"), ("host", "fedora-htpc"), ("job", "remediation-decisions"), ("playbook", "cert-renew"), ("service_name", "remediation-decisions"), ("success", "false")],
@@ -1157,6 +1012,277 @@ const JSON_EXTRACTED_LABEL_FILTER: &[Case] = &[
 
 #[test]
 fn json_extracted_label_filter() {
-    check(&[json(), str_filter("success_extracted", MatchOp::Eq, "false")], JSON_EXTRACTED_LABEL_FILTER);
+    check(r##"{job="remediation-decisions"} | json | success_extracted="false""##, JSON_EXTRACTED_LABEL_FILTER);
+}
+
+/// `line-format/268/range`
+const JSON_LINE_FORMAT_THEN_LOGFMT: &[Case] = &[
+(
+  &[("container", "grafana"), ("job", "monitoring/grafana"), ("namespace", "monitoring"), ("pod", "grafana-5c4b3a291-q8w7e"), ("service_name", "grafana")],
+  &[("detected_level", "debug")],
+  "ts=2026-01-12T03:51:14.980Z level=debug caller=grafana.go:813 msg=\"mike juliet\" duration=884.000ms size=743KB user_id=180 component=\"ingester\"",
+  Some(": "),
+  &[("__error__", "JSONParserErr"), ("__error_details__", "Value looks like object, but can't find closing '}' symbol"), ("container", "grafana"), ("detected_level", "debug"), ("job", "monitoring/grafana"), ("namespace", "monitoring"), ("pod", "grafana-5c4b3a291-q8w7e"), ("service_name", "grafana")],
+),
+(
+  &[("container", "grafana"), ("job", "monitoring/grafana"), ("namespace", "monitoring"), ("pod", "grafana-7d9f8b6c5-x2k9p"), ("service_name", "grafana")],
+  &[("detected_level", "info")],
+  "{\"level\": \"info\", \"ts\": 1768189872.119424, \"msg\": \"sierra done\", \"latency_ms\": 1162, \"http\": {\"method\": \"POST\", \"status\": 404, \"path\": \"/api/health\"}, \"tags\": [\"yankee\", \"mike\"], \"note\": \"unicode ✓ — naïve café 日本\"}",
+  Some("info: sierra done"),
+  &[("container", "grafana"), ("detected_level", "info"), ("http_method", "POST"), ("http_path", "/api/health"), ("http_status", "404"), ("job", "monitoring/grafana"), ("latency_ms", "1162"), ("level", "info"), ("msg", "sierra done"), ("namespace", "monitoring"), ("note", "unicode ✓ — naïve café 日本"), ("pod", "grafana-7d9f8b6c5-x2k9p"), ("service_name", "grafana"), ("ts", "1768189872.119424")],
+),
+];
+
+#[test]
+fn json_line_format_then_logfmt() {
+    check(r##"{namespace="monitoring"} | json | line_format "{{.msg}}" | logfmt | line_format "{{.level}}: {{.msg}}""##, JSON_LINE_FORMAT_THEN_LOGFMT);
+}
+
+/// `label-format/277/range`
+const LABEL_FORMAT_RENAME_EXTRACTED: &[Case] = &[
+(
+  &[("alert", "CertificateExpiringSoon"), ("host", "fedora-htpc"), ("job", "remediation-decisions"), ("playbook", "cert-renew"), ("service_name", "remediation-decisions"), ("success", "false")],
+  &[("detected_level", "unknown")],
+  "{\"timestamp\": 1768188258.559, \"alert\": \"CertificateExpiringSoon\", \"playbook\": \"cert-renew\", \"success\": false, \"confidence\": 50, \"parameters\": {\"threshold\": 95, \"target\": \"/\", \"dry_run\": false}, \"stdout\": \"\", \"stderr\": \"podman: container is not running\", \"duration_ms\": 4383}",
+  None,
+  &[("alert", "CertificateExpiringSoon"), ("alert_extracted", "CertificateExpiringSoon"), ("confidence", "50"), ("detected_level", "unknown"), ("duration_ms", "4383"), ("host", "fedora-htpc"), ("job", "remediation-decisions"), ("parameters_dry_run", "false"), ("parameters_target", "/"), ("parameters_threshold", "95"), ("playbook", "cert-renew"), ("playbook_extracted", "cert-renew"), ("service_name", "remediation-decisions"), ("stderr", "podman: container is not running"), ("stdout", ""), ("success", "false"), ("timestamp", "1768188258.559")],
+),
+];
+
+#[test]
+fn label_format_rename_extracted() {
+    check(r##"{job="remediation-decisions"} | json | label_format success=success_extracted | success="false""##, LABEL_FORMAT_RENAME_EXTRACTED);
+}
+
+/// `label-format/270/range`
+const LABEL_FORMAT_RENAME_MISSING_SOURCE: &[Case] = &[
+(
+  &[("container", "grafana"), ("job", "monitoring/grafana"), ("namespace", "monitoring"), ("pod", "grafana-7d9f8b6c5-x2k9p"), ("service_name", "grafana")],
+  &[("detected_level", "debug")],
+  "ts=2026-01-12T03:53:02.927Z level=debug caller=grafana.go:131 msg=\"xray yankee\" duration=986.000ms size=1017KB user_id=300 component=\"querier\"",
+  None,
+  &[("caller", "grafana.go:131"), ("component", "querier"), ("container", "grafana"), ("detected_level", "debug"), ("duration", "986.000ms"), ("job", "monitoring/grafana"), ("level", "debug"), ("msg", "xray yankee"), ("namespace", "monitoring"), ("pod", "grafana-7d9f8b6c5-x2k9p"), ("service_name", "grafana"), ("size", "1017KB"), ("ts", "2026-01-12T03:53:02.927Z"), ("user_id", "300")],
+),
+];
+
+#[test]
+fn label_format_rename_missing_source() {
+    check(r##"{namespace="monitoring"} | logfmt | label_format http_status=status, router_code=code"##, LABEL_FORMAT_RENAME_MISSING_SOURCE);
+}
+
+/// `label-format/273/fwd`
+const LABEL_FORMAT_TEMPLATE_OVERRIDES_PARSED: &[Case] = &[
+(
+  &[("container", "grafana"), ("job", "monitoring/grafana"), ("namespace", "monitoring"), ("pod", "grafana-7d9f8b6c5-x2k9p"), ("service_name", "grafana")],
+  &[("detected_level", "debug")],
+  "ts=2026-01-12T01:45:58.894Z level=debug caller=grafana.go:10 msg=\"delta bravo\" duration=127.000ms size=377KB user_id=14 component=\"ingester\"",
+  None,
+  &[("caller", "grafana.go:10"), ("component", "ingester"), ("container", "grafana"), ("detected_level", "debug"), ("duration", "127.000ms"), ("job", "monitoring/grafana"), ("level", ""), ("msg", "delta bravo"), ("namespace", "monitoring"), ("pod", "grafana-7d9f8b6c5-x2k9p"), ("service_name", "grafana"), ("size", "377KB"), ("ts", "2026-01-12T01:45:58.894Z"), ("user_id", "14")],
+),
+(
+  &[("container", "grafana"), ("job", "monitoring/grafana"), ("namespace", "monitoring"), ("pod", "grafana-5c4b3a291-q8w7e"), ("service_name", "grafana")],
+  &[("detected_level", "debug")],
+  "{\"level\": \"debug\", \"ts\": 1768182211.8478773, \"msg\": \"sierra done\", \"latency_ms\": 760, \"http\": {\"method\": \"POST\", \"status\": 200, \"path\": \"/Videos/stream.mp4\"}, \"tags\": [\"bravo\", \"echo\"], \"note\": \"unicode ✓ — naïve café 日本\"}",
+  None,
+  &[("container", "grafana"), ("detected_level", "debug"), ("job", "monitoring/grafana"), ("level", ""), ("namespace", "monitoring"), ("pod", "grafana-5c4b3a291-q8w7e"), ("service_name", "grafana")],
+),
+];
+
+#[test]
+fn label_format_template_overrides_parsed() {
+    check(r##"{namespace="monitoring"} | logfmt | label_format level="{{ upper .at }}""##, LABEL_FORMAT_TEMPLATE_OVERRIDES_PARSED);
+}
+
+/// `label-format/276/range`
+const LABEL_FORMAT_LINE_LENGTH: &[Case] = &[
+(
+  &[("container", "grafana"), ("job", "monitoring/grafana"), ("namespace", "monitoring"), ("pod", "grafana-7d9f8b6c5-x2k9p"), ("service_name", "grafana")],
+  &[("detected_level", "debug")],
+  "ts=2026-01-12T03:53:02.927Z level=debug caller=grafana.go:131 msg=\"xray yankee\" duration=986.000ms size=1017KB user_id=300 component=\"querier\"",
+  None,
+  &[("caller", "grafana.go:131"), ("component", "querier"), ("container", "grafana"), ("detected_level", "debug"), ("duration", "986.000ms"), ("job", "monitoring/grafana"), ("level", "debug"), ("line_len", "142"), ("msg", "xray yankee"), ("namespace", "monitoring"), ("pod", "grafana-7d9f8b6c5-x2k9p"), ("service_name", "grafana"), ("size", "1017KB"), ("ts", "2026-01-12T03:53:02.927Z"), ("user_id", "300")],
+),
+];
+
+#[test]
+fn label_format_line_length() {
+    check(r##"{namespace="monitoring"} | logfmt | label_format line_len="{{ __line__ | len }}""##, LABEL_FORMAT_LINE_LENGTH);
+}
+
+/// `template-functions-date-and-time/353/range`
+const LINE_FORMAT_ERROR_KEEPS_LINE: &[Case] = &[
+(
+  &[("container", "grafana"), ("job", "monitoring/grafana"), ("namespace", "monitoring"), ("pod", "grafana-7d9f8b6c5-x2k9p"), ("service_name", "grafana")],
+  &[("detected_level", "debug")],
+  "ts=2026-01-12T03:53:02.927Z level=debug caller=grafana.go:131 msg=\"xray yankee\" duration=986.000ms size=1017KB user_id=300 component=\"querier\"",
+  None,
+  &[("__error__", "TemplateFormatErr"), ("__error_details__", "template: line:1:14: executing \"line\" at <duration>: error calling duration: time: invalid duration \"\""), ("caller", "grafana.go:131"), ("component", "querier"), ("container", "grafana"), ("detected_level", "debug"), ("duration", "986.000ms"), ("job", "monitoring/grafana"), ("level", "debug"), ("msg", "xray yankee"), ("namespace", "monitoring"), ("pod", "grafana-7d9f8b6c5-x2k9p"), ("service_name", "grafana"), ("size", "1017KB"), ("ts", "2026-01-12T03:53:02.927Z"), ("user_id", "300")],
+),
+(
+  &[("container", "grafana"), ("job", "monitoring/grafana"), ("namespace", "monitoring"), ("pod", "grafana-7d9f8b6c5-x2k9p"), ("service_name", "grafana")],
+  &[("detected_level", "info")],
+  "{\"level\": \"info\", \"ts\": 1768190301.3312345, \"msg\": \"hotel done\", \"latency_ms\": 1485, \"http\": {\"method\": \"POST\", \"status\": 200, \"path\": \"/socket\"}, \"tags\": [\"yankee\", \"sierra\"], \"note\": \"unicode ✓ — naïve café 日本\"}",
+  None,
+  &[("__error__", "TemplateFormatErr"), ("__error_details__", "template: line:1:14: executing \"line\" at <duration>: error calling duration: time: invalid duration \"\""), ("container", "grafana"), ("detected_level", "info"), ("job", "monitoring/grafana"), ("namespace", "monitoring"), ("pod", "grafana-7d9f8b6c5-x2k9p"), ("service_name", "grafana")],
+),
+];
+
+#[test]
+fn line_format_error_keeps_line() {
+    check(r##"{namespace="monitoring"} | logfmt | line_format `{{ .elapsed | duration }}`"##, LINE_FORMAT_ERROR_KEEPS_LINE);
+}
+
+/// `pipeline-stage-ordering/367/range`
+const LINE_FORMAT_OF_MISSING_LABEL: &[Case] = &[
+(
+  &[("container", "grafana"), ("job", "monitoring/grafana"), ("namespace", "monitoring"), ("pod", "grafana-5c4b3a291-q8w7e"), ("service_name", "grafana")],
+  &[("detected_level", "error")],
+  "ts=2026-01-12T03:55:55.086Z level=error caller=grafana.go:95 msg=\"tango kilo\" duration=80.148ms size=1200KB user_id=201 component=\"querier\"",
+  Some(""),
+  &[("__error__", "JSONParserErr"), ("__error_details__", "Value looks like object, but can't find closing '}' symbol"), ("container", "grafana"), ("detected_level", "error"), ("job", "monitoring/grafana"), ("namespace", "monitoring"), ("pod", "grafana-5c4b3a291-q8w7e"), ("service_name", "grafana")],
+),
+(
+  &[("container", "grafana"), ("job", "monitoring/grafana"), ("namespace", "monitoring"), ("pod", "grafana-5c4b3a291-q8w7e"), ("service_name", "grafana")],
+  &[("detected_level", "error")],
+  "{\"level\": \"error\", \"ts\": 1768187625.3454516, \"msg\": \"delta done\", \"latency_ms\": 855, \"http\": {\"method\": \"GET\", \"status\": 500, \"path\": \"/Videos/stream.mp4\"}, \"tags\": [\"foxtrot\", \"november\"], \"note\": \"unicode ✓ — naïve café 日本\"}",
+  Some(""),
+  &[("container", "grafana"), ("detected_level", "error"), ("http_method", "GET"), ("http_path", "/Videos/stream.mp4"), ("http_status", "500"), ("job", "monitoring/grafana"), ("latency_ms", "855"), ("level", "error"), ("msg", "delta done"), ("namespace", "monitoring"), ("note", "unicode ✓ — naïve café 日本"), ("pod", "grafana-5c4b3a291-q8w7e"), ("service_name", "grafana"), ("ts", "1768187625.3454516")],
+),
+];
+
+#[test]
+fn line_format_of_missing_label() {
+    check(r##"{namespace="monitoring"} |= "error" | json | line_format "{{.err}}""##, LINE_FORMAT_OF_MISSING_LABEL);
+}
+
+/// `pipeline-stage-ordering/372/range`
+const KEEP_THEN_LINE_FORMAT: &[Case] = &[
+(
+  &[("container", "prometheus"), ("job", "monitoring/prometheus"), ("namespace", "monitoring"), ("pod", "prometheus-5c4b3a291-q8w7e"), ("service_name", "prometheus")],
+  &[],
+  "\u{1b}[36mWARN \u{1b}[0m[2026-01-12T03:59:43.Z] prometheus: november delta papa victor",
+  Some(" "),
+  &[],
+),
+];
+
+#[test]
+fn keep_then_line_format() {
+    check(r##"{namespace="monitoring"} | logfmt | keep code, status | line_format "{{.code}} {{.status}}""##, KEEP_THEN_LINE_FORMAT);
+}
+
+/// `multiple-parsers/222/range`
+const JSON_LINE_FORMAT_LOGFMT_FIRST_WINS: &[Case] = &[
+(
+  &[("container", "grafana"), ("job", "monitoring/grafana"), ("namespace", "monitoring"), ("pod", "grafana-5c4b3a291-q8w7e"), ("service_name", "grafana")],
+  &[("detected_level", "debug")],
+  "ts=2026-01-12T03:51:14.980Z level=debug caller=grafana.go:813 msg=\"mike juliet\" duration=884.000ms size=743KB user_id=180 component=\"ingester\"",
+  Some(""),
+  &[("__error__", "JSONParserErr"), ("__error_details__", "Value looks like object, but can't find closing '}' symbol"), ("container", "grafana"), ("detected_level", "debug"), ("job", "monitoring/grafana"), ("namespace", "monitoring"), ("pod", "grafana-5c4b3a291-q8w7e"), ("service_name", "grafana")],
+),
+(
+  &[("container", "grafana"), ("job", "monitoring/grafana"), ("namespace", "monitoring"), ("pod", "grafana-7d9f8b6c5-x2k9p"), ("service_name", "grafana")],
+  &[("detected_level", "info")],
+  "{\"level\": \"info\", \"ts\": 1768189872.119424, \"msg\": \"sierra done\", \"latency_ms\": 1162, \"http\": {\"method\": \"POST\", \"status\": 404, \"path\": \"/api/health\"}, \"tags\": [\"yankee\", \"mike\"], \"note\": \"unicode ✓ — naïve café 日本\"}",
+  Some(""),
+  &[("container", "grafana"), ("detected_level", "info"), ("http_method", "POST"), ("http_path", "/api/health"), ("http_status", "404"), ("job", "monitoring/grafana"), ("latency_ms", "1162"), ("level", "info"), ("msg", "sierra done"), ("namespace", "monitoring"), ("note", "unicode ✓ — naïve café 日本"), ("pod", "grafana-7d9f8b6c5-x2k9p"), ("service_name", "grafana"), ("ts", "1768189872.119424")],
+),
+];
+
+#[test]
+fn json_line_format_logfmt_first_wins() {
+    check(r##"{namespace="monitoring"} | json | line_format "{{.log}}" | logfmt"##, JSON_LINE_FORMAT_LOGFMT_FIRST_WINS);
+}
+
+/// `multiple-parsers/223/range`
+const LOGFMT_LINE_FORMAT_JSON: &[Case] = &[
+(
+  &[("container", "grafana"), ("job", "monitoring/grafana"), ("namespace", "monitoring"), ("pod", "grafana-7d9f8b6c5-x2k9p"), ("service_name", "grafana")],
+  &[("detected_level", "debug")],
+  "ts=2026-01-12T03:53:02.927Z level=debug caller=grafana.go:131 msg=\"xray yankee\" duration=986.000ms size=1017KB user_id=300 component=\"querier\"",
+  Some("xray yankee"),
+  &[("__error__", "JSONParserErr"), ("__error_details__", "Value looks like object, but can't find closing '}' symbol"), ("caller", "grafana.go:131"), ("component", "querier"), ("container", "grafana"), ("detected_level", "debug"), ("duration", "986.000ms"), ("job", "monitoring/grafana"), ("level", "debug"), ("msg", "xray yankee"), ("namespace", "monitoring"), ("pod", "grafana-7d9f8b6c5-x2k9p"), ("service_name", "grafana"), ("size", "1017KB"), ("ts", "2026-01-12T03:53:02.927Z"), ("user_id", "300")],
+),
+(
+  &[("container", "grafana"), ("job", "monitoring/grafana"), ("namespace", "monitoring"), ("pod", "grafana-7d9f8b6c5-x2k9p"), ("service_name", "grafana")],
+  &[("detected_level", "info")],
+  "{\"level\": \"info\", \"ts\": 1768190301.3312345, \"msg\": \"hotel done\", \"latency_ms\": 1485, \"http\": {\"method\": \"POST\", \"status\": 200, \"path\": \"/socket\"}, \"tags\": [\"yankee\", \"sierra\"], \"note\": \"unicode ✓ — naïve café 日本\"}",
+  Some(""),
+  &[("__error__", "JSONParserErr"), ("__error_details__", "Value looks like object, but can't find closing '}' symbol"), ("container", "grafana"), ("detected_level", "info"), ("job", "monitoring/grafana"), ("namespace", "monitoring"), ("pod", "grafana-7d9f8b6c5-x2k9p"), ("service_name", "grafana")],
+),
+];
+
+#[test]
+fn logfmt_line_format_json() {
+    check(r##"{namespace="monitoring"} | logfmt | line_format "{{.msg}}" | json"##, LOGFMT_LINE_FORMAT_JSON);
+}
+
+/// `template-functions-regex/321/fwd`
+const LABEL_FORMAT_COUNT_THEN_NUMERIC_FILTER: &[Case] = &[
+(
+  &[("app", "shop"), ("dyno", "web.1"), ("level", "error"), ("service_name", "shop"), ("source", "heroku")],
+  &[("detected_level", "error"), ("trace_id", "2722441468f0ce13")],
+  "2026-01-12T01:46:39.291263Z app[web.1]: ERROR -- : NoMethodError (undefined method `total' for nil:NilClass)",
+  None,
+  &[("app", "shop"), ("detected_level", "error"), ("dyno", "web.1"), ("errs", "2"), ("level", "error"), ("service_name", "shop"), ("source", "heroku"), ("trace_id", "2722441468f0ce13")],
+),
+(
+  &[("app", "shop"), ("dyno", "web.1"), ("level", "error"), ("service_name", "shop"), ("source", "heroku")],
+  &[("detected_level", "error")],
+  "2026-01-12T01:36:10.927473Z app[web.1]: ERROR -- : NoMethodError (undefined method `total' for nil:NilClass)",
+  None,
+  &[("app", "shop"), ("detected_level", "error"), ("dyno", "web.1"), ("errs", "2"), ("level", "error"), ("service_name", "shop"), ("source", "heroku")],
+),
+];
+
+#[test]
+fn label_format_count_then_numeric_filter() {
+    check(r##"{app="shop"} | label_format errs=`{{ __line__ | count "(?i)error" }}` | errs > 1"##, LABEL_FORMAT_COUNT_THEN_NUMERIC_FILTER);
+}
+
+/// `use-case-heroku-router-and-app-logs/538/range`
+const IP_FILTER_THEN_LINE_FORMAT: &[Case] = &[
+(
+  &[("app", "shop"), ("dyno", "router"), ("level", "error"), ("service_name", "shop"), ("source", "heroku")],
+  &[("detected_level", "error")],
+  "at=error code=H10 desc=\"App crashed\" method=GET path=\"/api/orders/42\" host=shop.herokuapp.com request_id=f0d5b8a6-cf99 fwd=\"10.151.60.82\" dyno=web.1 connect=2ms service=24487ms status=500 bytes=0 protocol=https",
+  Some("10.151.60.82 /api/orders/42"),
+  &[("app", "shop"), ("at", "error"), ("bytes", "0"), ("code", "H10"), ("connect", "2ms"), ("desc", "App crashed"), ("detected_level", "error"), ("dyno", "router"), ("dyno_extracted", "web.1"), ("fwd", "10.151.60.82"), ("host", "shop.herokuapp.com"), ("level", "error"), ("method", "GET"), ("path", "/api/orders/42"), ("protocol", "https"), ("request_id", "f0d5b8a6-cf99"), ("service", "24487ms"), ("service_name", "shop"), ("source", "heroku"), ("status", "500")],
+),
+(
+  &[("app", "shop"), ("dyno", "router"), ("level", "info"), ("service_name", "shop"), ("source", "heroku")],
+  &[("detected_level", "info")],
+  "at=info method=GET path=\"/api/users\" host=shop.herokuapp.com request_id=0875756a-ff02 fwd=\"10.141.22.190\" dyno=web.1 connect=3ms service=24ms status=304 bytes=11811 protocol=https",
+  Some("10.141.22.190 /api/users"),
+  &[("app", "shop"), ("at", "info"), ("bytes", "11811"), ("connect", "3ms"), ("detected_level", "info"), ("dyno", "router"), ("dyno_extracted", "web.1"), ("fwd", "10.141.22.190"), ("host", "shop.herokuapp.com"), ("level", "info"), ("method", "GET"), ("path", "/api/users"), ("protocol", "https"), ("request_id", "0875756a-ff02"), ("service", "24ms"), ("service_name", "shop"), ("source", "heroku"), ("status", "304")],
+),
+];
+
+#[test]
+fn ip_filter_then_line_format() {
+    check(r##"{source="heroku", app="shop"} | logfmt | fwd = ip("10.0.0.0/8") | line_format "{{.fwd}} {{.path}}""##, IP_FILTER_THEN_LINE_FORMAT);
+}
+
+/// `use-case-systemd-journal/585/range`
+const JSON_PARAMS_LINE_FORMAT: &[Case] = &[
+(
+  &[("host", "fedora-htpc"), ("job", "systemd-journal"), ("priority", "info"), ("service_name", "systemd-journal"), ("unit", "kernel")],
+  &[("detected_level", "unknown")],
+  "[43310.965569] usb 1-1: new high-speed USB device number 13 using xhci_hcd",
+  Some("kernel[]: "),
+  &[("MESSAGE", ""), ("detected_level", "unknown"), ("host", "fedora-htpc"), ("job", "systemd-journal"), ("pid", ""), ("priority", "info"), ("service_name", "systemd-journal"), ("unit", "kernel")],
+),
+(
+  &[("host", "fedora-htpc"), ("job", "systemd-journal"), ("priority", "err"), ("service_name", "systemd-journal"), ("unit", "cron.service")],
+  &[("detected_level", "error")],
+  "cron[6559]: ERR quebec juliet oscar bravo golf kilo tango",
+  Some("cron.service[]: "),
+  &[("__error__", "JSONParserErr"), ("detected_level", "error"), ("host", "fedora-htpc"), ("job", "systemd-journal"), ("priority", "err"), ("service_name", "systemd-journal"), ("unit", "cron.service")],
+),
+];
+
+#[test]
+fn json_params_line_format() {
+    check(r##"{job="systemd-journal"} | json MESSAGE, unit="_SYSTEMD_UNIT", pid="_PID" | line_format "{{.unit}}[{{.pid}}]: {{.MESSAGE}}""##, JSON_PARAMS_LINE_FORMAT);
 }
 
