@@ -7,11 +7,12 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use kindling::logql::ast::Grouping;
 use kindling::logql::ast::{
-    CmpOp, JsonParser, LabelFilterExpr, LineFilter, LineFilterOp, LineFilterOperand, LogExpr, LogRange, LogfmtParser,
-    RangeAggregation, RangeOp, Stage,
+    CmpOp, JsonParser, LabelFilterExpr, LineFilter, LineFilterOp, LineFilterOperand, LogExpr,
+    LogRange, LogfmtParser, RangeAggregation, RangeOp, Stage,
 };
-use kindling::logql::pipeline::{Grouping, Pipeline, SampleExtractor};
+use kindling::logql::pipeline::{Pipeline, SampleExtractor};
 use kindling::model::Labels;
 
 /// A small deterministic generator (xorshift).
@@ -32,14 +33,40 @@ impl Rng {
     }
 }
 
-const SERVICES: &[&str] = &["nextcloud", "jellyfin", "immich", "authelia", "sonarr", "grafana"];
+const SERVICES: &[&str] = &[
+    "nextcloud",
+    "jellyfin",
+    "immich",
+    "authelia",
+    "sonarr",
+    "grafana",
+];
 const METHODS: &[&str] = &["GET", "GET", "GET", "POST", "PUT", "DELETE"];
-const PATHS: &[&str] = &["/", "/login", "/api/health", "/api/v1/status", "/web/index.html", "/Videos/stream.mp4", "/socket"];
-const AGENTS: &[&str] = &["Prometheus/2.53.0", "curl/8.5.0", "Go-http-client/1.1", "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0"];
+const PATHS: &[&str] = &[
+    "/",
+    "/login",
+    "/api/health",
+    "/api/v1/status",
+    "/web/index.html",
+    "/Videos/stream.mp4",
+    "/socket",
+];
+const AGENTS: &[&str] = &[
+    "Prometheus/2.53.0",
+    "curl/8.5.0",
+    "Go-http-client/1.1",
+    "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0",
+];
 const STATUSES: &[u64] = &[200, 200, 200, 200, 304, 401, 404, 500, 502, 503];
 
 fn ip(r: &mut Rng) -> String {
-    format!("{}.{}.{}.{}", r.range(1, 255), r.range(0, 255), r.range(0, 255), r.range(1, 255))
+    format!(
+        "{}.{}.{}.{}",
+        r.range(1, 255),
+        r.range(0, 255),
+        r.range(0, 255),
+        r.range(1, 255)
+    )
 }
 
 fn traefik_lines(n: usize) -> Vec<String> {
@@ -116,7 +143,9 @@ fn contains(s: &str) -> Stage {
 }
 
 fn json() -> Stage {
-    Stage::Json(JsonParser { extractions: vec![] })
+    Stage::Json(JsonParser {
+        extractions: vec![],
+    })
 }
 
 fn logfmt() -> Stage {
@@ -140,7 +169,10 @@ fn rate(stages: Vec<Stage>) -> RangeAggregation {
         op: RangeOp::Rate,
         param: None,
         range: LogRange {
-            log: LogExpr { selector: vec![], stages },
+            log: LogExpr {
+                selector: vec![],
+                stages,
+            },
             unwrap: None,
             range: 300_000_000_000,
             offset: 0,
@@ -152,7 +184,11 @@ fn rate(stages: Vec<Stage>) -> RangeAggregation {
 fn bench(c: &mut Criterion) {
     let traefik = traefik_lines(20_000);
     let router = router_lines(20_000);
-    let stream = Labels::from_pairs([("job", "traefik-access"), ("service", "jellyfin@docker"), ("host", "fedora-htpc")]);
+    let stream = Labels::from_pairs([
+        ("job", "traefik-access"),
+        ("service", "jellyfin@docker"),
+        ("host", "fedora-htpc"),
+    ]);
     let md = [("detected_level", "info")];
     let bytes = |v: &[String]| v.iter().map(|l| l.len() as u64).sum::<u64>();
 
@@ -190,7 +226,7 @@ fn bench(c: &mut Criterion) {
             &agg,
             Some(Grouping {
                 without: false,
-                names: vec!["service".into()],
+                labels: vec!["service".into()],
             }),
         );
         let mut s = ex.for_stream(&stream);

@@ -55,7 +55,10 @@ mod tests {
     fn strips_ansi_sequences() {
         let d = DecolorizeStage::new();
         let cases = [
-            ("\u{1b}[36mWARN \u{1b}[0m[2026-01-12T03:59:43.Z] prometheus: x", "WARN [2026-01-12T03:59:43.Z] prometheus: x"),
+            (
+                "\u{1b}[36mWARN \u{1b}[0m[2026-01-12T03:59:43.Z] prometheus: x",
+                "WARN [2026-01-12T03:59:43.Z] prometheus: x",
+            ),
             ("\u{1b}[1;31mERROR\u{1b}[0m boom", "ERROR boom"),
             ("plain", "plain"),
             ("\u{1b}]0;title\u{7}rest", "rest"),
@@ -63,7 +66,11 @@ mod tests {
         ];
         for (input, want) in cases {
             let mut out = String::new();
-            let got = if d.process(input, &mut out) { out } else { input.to_string() };
+            let got = if d.process(input, &mut out) {
+                out
+            } else {
+                input.to_string()
+            };
             assert_eq!(got, want, "{input:?}");
         }
     }

@@ -57,7 +57,8 @@ mod tests {
     use std::sync::Arc;
 
     fn run(drop: &[NamedLabel]) -> String {
-        let mut b = LabelsBuilder::new(Arc::new(Labels::from_pairs([("app", "web"), ("job", "j")])));
+        let mut b =
+            LabelsBuilder::new(Arc::new(Labels::from_pairs([("app", "web"), ("job", "j")])));
         b.reset(&[("trace", "t")]);
         b.set_parsed("level", "error");
         b.set_parsed("path", "/health/x");

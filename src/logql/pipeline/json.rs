@@ -13,7 +13,9 @@
 
 use std::fmt;
 
-use super::labels::{append_sanitized, extract_resolved, KeyCache, LabelsBuilder, Resolved, EXTRACTED_SUFFIX};
+use super::labels::{
+    append_sanitized, extract_resolved, KeyCache, LabelsBuilder, Resolved, EXTRACTED_SUFFIX,
+};
 use crate::logql::ast::{JsonExtraction, JsonPathPart};
 
 /// Error label value of a JSON parsing failure.
@@ -44,8 +46,12 @@ impl JsonError {
             JsonError::MalformedJson => "Malformed JSON error",
             JsonError::MalformedString => "Value is string, but can't find closing '\"' symbol",
             JsonError::MalformedArray => "Value is array, but can't find closing ']' symbol",
-            JsonError::MalformedObject => "Value looks like object, but can't find closing '}' symbol",
-            JsonError::MalformedStringEscape => "Encountered an invalid escape sequence in a string",
+            JsonError::MalformedObject => {
+                "Value looks like object, but can't find closing '}' symbol"
+            }
+            JsonError::MalformedStringEscape => {
+                "Encountered an invalid escape sequence in a string"
+            }
         }
     }
 }
@@ -305,6 +311,17 @@ pub(crate) fn push_json_string(raw: &str, out: &mut String) {
 // ---------------------------------------------------------------------------
 // object walk (jsonparser's ObjectEach, nested objects iteratively)
 
+/// What the walk does after an event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Flow {
+    /// Go on.
+    Continue,
+    /// After `Enter`: do not descend into this object.
+    Skip,
+    /// End the walk now, successfully.
+    Stop,
+}
+
 /// What the walk reports.
 pub(crate) enum Event<'a> {
     /// A member whose value is not descended into. `value` is the raw text
@@ -351,7 +368,7 @@ impl Walker {
         &mut self,
         line: &str,
         descend: bool,
-        f: &mut dyn FnMut(Event<'_>) -> Result<(), JsonError>,
+        f: &mut dyn FnMut(Event<'_>) -> Result<Flow, JsonError>,
     ) -> Result<(), JsonError> {
         let data = line.as_bytes();
         self.stack.clear();
@@ -386,14 +403,16 @@ impl Walker {
                     }
                 }
                 Mode::AfterValue => {
-                    let t = next_token(&data[off.min(end)..end]).ok_or(JsonError::MalformedArray)?;
+                    let t =
+                        next_token(&data[off.min(end)..end]).ok_or(JsonError::MalformedArray)?;
                     off += t;
                     match data[off] {
                         b'}' => true,
                         b',' => {
                             frame.last_comma = Some(off);
                             off += 1;
-                            let t = next_token(&data[off.min(end)..end]).ok_or(JsonError::MalformedArray)?;
+                            let t = next_token(&data[off.min(end)..end])
+                                .ok_or(JsonError::MalformedArray)?;
                             if t > 0 {
                                 frame.last_comma = Some(off - 1 + t - 1);
                             }
@@ -411,7 +430,9 @@ impl Walker {
                 if self.stack.is_empty() {
                     return Ok(());
                 }
-                f(Event::Leave)?;
+                if f(Event::Leave)? == Flow::Stop {
+                    return Ok(());
+                }
                 off = resume;
                 mode = Mode::AfterValue;
                 continue;
@@ -423,7 +444,8 @@ impl Walker {
             off += klen;
             self.key.clear();
             if kesc {
-                unescape_into(key_raw, &mut self.key).map_err(|_| JsonError::MalformedStringEscape)?;
+                unescape_into(key_raw, &mut self.key)
+                    .map_err(|_| JsonError::MalformedStringEscape)?;
             } else {
                 self.key.push_str(key_raw);
             }
@@ -438,7 +460,15 @@ impl Walker {
             let v = get_value(&data[off..end])?;
             let (vs, ve, next) = (off + v.start, off + v.end, off + v.next);
             if descend && v.ty == ValueType::Object {
-                f(Event::Enter { key: &self.key })?;
+                match f(Event::Enter { key: &self.key })? {
+                    Flow::Stop => return Ok(()),
+                    Flow::Skip => {
+                        off = next;
+                        mode = Mode::AfterValue;
+                        continue;
+                    }
+                    Flow::Continue => {}
+                }
                 match open_object(data, vs, next)? {
                     Some(o) => {
                         self.stack.push(Frame {
@@ -450,18 +480,23 @@ impl Walker {
                         mode = Mode::Key;
                     }
                     None => {
-                        f(Event::Leave)?;
+                        if f(Event::Leave)? == Flow::Stop {
+                            return Ok(());
+                        }
                         off = next;
                         mode = Mode::AfterValue;
                     }
                 }
                 continue;
             }
-            f(Event::Member {
+            let flow = f(Event::Member {
                 key: &self.key,
                 value: line.get(vs..ve).unwrap_or(""),
                 ty: v.ty,
             })?;
+            if flow == Flow::Stop {
+                return Ok(());
+            }
             off = next;
             mode = Mode::AfterValue;
         }
@@ -510,6 +545,9 @@ impl JsonStage {
     /// Extracts the labels of `line`; on malformed JSON sets `JSONParserErr`
     /// and keeps what was extracted before the error.
     pub fn process(&mut self, line: &str, lbs: &mut LabelsBuilder) {
+        if lbs.parsers_idle() {
+            return;
+        }
         let JsonStage {
             walker,
             prefix,
@@ -523,11 +561,16 @@ impl JsonStage {
             match ev {
                 Event::Enter { key } => {
                     keys.next(ENTER, key, || None);
-                    prefix_lens.push(prefix.len());
+                    let before = prefix.len();
                     if !prefix.is_empty() {
                         prefix.push('_');
                     }
                     append_sanitized(prefix, key);
+                    if !lbs.should_extract_prefix(prefix) {
+                        prefix.truncate(before);
+                        return Ok(Flow::Skip);
+                    }
+                    prefix_lens.push(before);
                 }
                 Event::Leave => {
                     keys.next(LEAVE, "", || None);
@@ -544,19 +587,26 @@ impl JsonStage {
                         append_sanitized(&mut name, key);
                         Some(Resolved::new(name, lbs))
                     });
-                    if !matches!(ty, ValueType::String | ValueType::Number | ValueType::Boolean) {
-                        return Ok(());
+                    if matches!(
+                        ty,
+                        ValueType::String | ValueType::Number | ValueType::Boolean
+                    ) {
+                        if let Some(r) = idx.and_then(|i| keys.name(i)) {
+                            extract_resolved(r, lbs, |out| match ty {
+                                ValueType::String => push_json_string(value, out),
+                                ValueType::Boolean => {
+                                    out.push_str(if value == "true" { "true" } else { "false" })
+                                }
+                                _ => out.push_str(value),
+                            });
+                        }
                     }
-                    if let Some(r) = idx.and_then(|i| keys.name(i)) {
-                        extract_resolved(r, lbs, |out| match ty {
-                            ValueType::String => push_json_string(value, out),
-                            ValueType::Boolean => out.push_str(if value == "true" { "true" } else { "false" }),
-                            _ => out.push_str(value),
-                        });
+                    if lbs.all_required_extracted() {
+                        return Ok(Flow::Stop);
                     }
                 }
             }
-            Ok(())
+            Ok(Flow::Continue)
         });
         if let Err(e) = res {
             lbs.set_error_with_details(JSON_PARSER_ERR, e.as_str());
@@ -600,7 +650,7 @@ impl JsonPathsStage {
     /// with `{`, `[` or `"`, or a structural error met while searching, sets
     /// `JSONParserErr`.
     pub fn process(&mut self, line: &str, lbs: &mut LabelsBuilder) {
-        if line.is_empty() {
+        if line.is_empty() || lbs.parsers_idle() {
             return;
         }
         if !matches!(line.as_bytes()[0], b'"' | b'{' | b'[') {
@@ -608,7 +658,11 @@ impl JsonPathsStage {
             return;
         }
         let mut matches = 0usize;
-        let JsonPathsStage { labels, paths, value } = self;
+        let JsonPathsStage {
+            labels,
+            paths,
+            value,
+        } = self;
         each_key(line.as_bytes(), paths, &mut |idx, found| {
             let (raw, ty) = match found {
                 Ok(v) => v,
@@ -652,7 +706,9 @@ fn path_step_eq(key: &[u8], step: &str) -> bool {
 }
 
 fn same_tree(p: &[String], buf: &[Vec<u8>]) -> bool {
-    p.iter().zip(buf.iter()).all(|(a, b)| a.as_bytes() == b.as_slice())
+    p.iter()
+        .zip(buf.iter())
+        .all(|(a, b)| a.as_bytes() == b.as_slice())
 }
 
 fn atoi_index(step: &str) -> Option<usize> {
@@ -697,7 +753,8 @@ fn each_key(data: &[u8], paths: &[Vec<String>], cb: &mut dyn FnMut(usize, FoundV
     // Every iteration moves forward except rare one-byte steps back; bound
     // the walk so no input can make it spin.
     let mut budget = data.len().saturating_mul(4) + 64;
-    let at = |i: isize| -> Option<u8> { usize::try_from(i).ok().and_then(|u| data.get(u).copied()) };
+    let at =
+        |i: isize| -> Option<u8> { usize::try_from(i).ok().and_then(|u| data.get(u).copied()) };
     while i < ln {
         budget = match budget.checked_sub(1) {
             Some(b) => b,
@@ -731,7 +788,11 @@ fn each_key(data: &[u8], paths: &[Vec<String>], cb: &mut dyn FnMut(usize, FoundV
                         buf[lv - 1].clear();
                         buf[lv - 1].extend_from_slice(&key);
                         for (pi, p) in paths.iter().enumerate() {
-                            if p.len() != lv || flags[pi] || !path_step_eq(&key, &p[lv - 1]) || !same_tree(p, &buf[..lv]) {
+                            if p.len() != lv
+                                || flags[pi]
+                                || !path_step_eq(&key, &p[lv - 1])
+                                || !same_tree(p, &buf[..lv])
+                            {
                                 continue;
                             }
                             matched = true;
@@ -751,7 +812,8 @@ fn each_key(data: &[u8], paths: &[Vec<String>], cb: &mut dyn FnMut(usize, FoundV
                         let from = (i + 1) as usize;
                         i += next_token(data.get(from..).unwrap_or(&[])).map_or(-1, |t| t as isize);
                         if at(i) == Some(b'{') {
-                            let skip = block_end(&data[i as usize..], b'{', b'}').map_or(-1, |e| e as isize);
+                            let skip = block_end(&data[i as usize..], b'{', b'}')
+                                .map_or(-1, |e| e as isize);
                             i += skip + 1;
                         }
                     }
@@ -772,7 +834,11 @@ fn each_key(data: &[u8], paths: &[Vec<String>], cb: &mut dyn FnMut(usize, FoundV
                 let lv = level as usize;
                 let mut wanted: Vec<(usize, usize)> = Vec::new(); // (path, index)
                 for (pi, p) in paths.iter().enumerate() {
-                    if p.len() < lv + 1 || flags[pi] || !p[lv].starts_with('[') || !same_tree(p, &buf[..lv.min(buf.len())]) {
+                    if p.len() < lv + 1
+                        || flags[pi]
+                        || !p[lv].starts_with('[')
+                        || !same_tree(p, &buf[..lv.min(buf.len())])
+                    {
                         continue;
                     }
                     if p[lv].len() >= 2 {

@@ -40,7 +40,8 @@ mod tests {
     use std::sync::Arc;
 
     fn run(keep: &[NamedLabel], error: bool) -> String {
-        let mut b = LabelsBuilder::new(Arc::new(Labels::from_pairs([("app", "web"), ("job", "j")])));
+        let mut b =
+            LabelsBuilder::new(Arc::new(Labels::from_pairs([("app", "web"), ("job", "j")])));
         b.reset(&[("trace", "t")]);
         b.set_parsed("level", "error");
         b.set_parsed("status", "500");
@@ -57,10 +58,19 @@ mod tests {
     fn keeps_only_listed_labels() {
         let name = |n: &str| NamedLabel::Name(n.into());
         let m = |n: &str, op, v: &str| NamedLabel::Matcher(Matcher::new(n, op, v).unwrap());
-        assert_eq!(run(&[name("app"), name("status")], false), "app=web status=500");
+        assert_eq!(
+            run(&[name("app"), name("status")], false),
+            "app=web status=500"
+        );
         assert_eq!(run(&[name("method"), name("path")], false), "");
-        assert_eq!(run(&[m("level", MatchOp::Re, "error|warn"), name("x")], false), "level=error");
+        assert_eq!(
+            run(&[m("level", MatchOp::Re, "error|warn"), name("x")], false),
+            "level=error"
+        );
         assert_eq!(run(&[m("level", MatchOp::Eq, "info")], false), "");
-        assert_eq!(run(&[name("trace")], true), "__error__=JSONParserErr __error_details__=d trace=t");
+        assert_eq!(
+            run(&[name("trace")], true),
+            "__error__=JSONParserErr __error_details__=d trace=t"
+        );
     }
 }

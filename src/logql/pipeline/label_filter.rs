@@ -94,12 +94,18 @@ impl LabelFilterStage {
                 };
                 LabelFilterStage::Matcher(m.name.clone(), test)
             }
-            LabelFilterExpr::Number { name, op, value } => LabelFilterStage::Number(name.clone(), *op, *value),
+            LabelFilterExpr::Number { name, op, value } => {
+                LabelFilterStage::Number(name.clone(), *op, *value)
+            }
             LabelFilterExpr::Duration { name, op, value } => {
                 LabelFilterStage::Duration(name.clone(), *op, *value)
             }
-            LabelFilterExpr::Bytes { name, op, value } => LabelFilterStage::Bytes(name.clone(), *op, *value),
-            LabelFilterExpr::Ip { name, negate, ip } => LabelFilterStage::Ip(name.clone(), *negate, ip.pattern),
+            LabelFilterExpr::Bytes { name, op, value } => {
+                LabelFilterStage::Bytes(name.clone(), *op, *value)
+            }
+            LabelFilterExpr::Ip { name, negate, ip } => {
+                LabelFilterStage::Ip(name.clone(), *negate, ip.pattern)
+            }
         }
     }
 
@@ -134,15 +140,12 @@ impl LabelFilterStage {
                     test.matches(lbs.get(name).unwrap_or(""))
                 }
             }
-            LabelFilterStage::Number(name, op, want) => {
-                convert(lbs, name, parse_go_float).map_or(true, |v| v.is_some_and(|v| cmp(*op, v, *want)))
-            }
-            LabelFilterStage::Duration(name, op, want) => {
-                convert(lbs, name, parse_go_duration).map_or(true, |v| v.is_some_and(|v| cmp(*op, v, *want)))
-            }
-            LabelFilterStage::Bytes(name, op, want) => {
-                convert(lbs, name, parse_bytes).map_or(true, |v| v.is_some_and(|v| cmp(*op, v, *want)))
-            }
+            LabelFilterStage::Number(name, op, want) => convert(lbs, name, parse_go_float)
+                .map_or(true, |v| v.is_some_and(|v| cmp(*op, v, *want))),
+            LabelFilterStage::Duration(name, op, want) => convert(lbs, name, parse_go_duration)
+                .map_or(true, |v| v.is_some_and(|v| cmp(*op, v, *want))),
+            LabelFilterStage::Bytes(name, op, want) => convert(lbs, name, parse_bytes)
+                .map_or(true, |v| v.is_some_and(|v| cmp(*op, v, *want))),
             LabelFilterStage::Ip(name, negate, pattern) => {
                 if lbs.has_error() {
                     return true;
@@ -181,12 +184,19 @@ fn convert<T>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    type Pairs = &'static [(&'static str, &'static str)];
+    /// (filter, parsed labels, (kept, __error__, __error_details__))
+    type FilterCase = (LabelFilterExpr, Pairs, (bool, &'static str, &'static str));
     use crate::logql::ast::IpMatcher;
     use crate::model::{Labels, Matcher};
     use std::sync::Arc;
 
     fn builder(parsed: &[(&str, &str)]) -> LabelsBuilder {
-        let mut b = LabelsBuilder::new(Arc::new(Labels::from_pairs([("app", "web"), ("empty", "")])));
+        let mut b = LabelsBuilder::new(Arc::new(Labels::from_pairs([
+            ("app", "web"),
+            ("empty", ""),
+        ])));
         b.reset(&[]);
         for (n, v) in parsed {
             b.set_parsed(n, v);
@@ -222,8 +232,12 @@ mod tests {
 
     #[test]
     fn string_matchers_treat_missing_as_empty() {
-        let cases: &[(LabelFilterExpr, &[(&str, &str)], bool)] = &[
-            (m("level", MatchOp::Eq, "error"), &[("level", "error")], true),
+        let cases: &[(LabelFilterExpr, Pairs, bool)] = &[
+            (
+                m("level", MatchOp::Eq, "error"),
+                &[("level", "error")],
+                true,
+            ),
             (m("level", MatchOp::Neq, "info"), &[], true),
             (m("level", MatchOp::Eq, ""), &[], true),
             (m("empty", MatchOp::Eq, ""), &[], true),
@@ -253,32 +267,67 @@ mod tests {
 
     #[test]
     fn numeric_filters_drop_missing_and_keep_bad_values() {
-        let cases: &[(LabelFilterExpr, &[(&str, &str)], (bool, &str, &str))] = &[
-            (num("status", CmpOp::Gte, 500.0), &[("status", "503")], (true, "", "")),
-            (num("status", CmpOp::Gte, 500.0), &[("status", "200")], (false, "", "")),
+        let cases: &[FilterCase] = &[
+            (
+                num("status", CmpOp::Gte, 500.0),
+                &[("status", "503")],
+                (true, "", ""),
+            ),
+            (
+                num("status", CmpOp::Gte, 500.0),
+                &[("status", "200")],
+                (false, "", ""),
+            ),
             (num("status", CmpOp::Gte, 500.0), &[], (false, "", "")),
-            (num("status", CmpOp::Eq, 200.0), &[("status", "200.0")], (true, "", "")),
-            (num("status", CmpOp::Neq, 200.0), &[("status", "1e2")], (true, "", "")),
+            (
+                num("status", CmpOp::Eq, 200.0),
+                &[("status", "200.0")],
+                (true, "", ""),
+            ),
+            (
+                num("status", CmpOp::Neq, 200.0),
+                &[("status", "1e2")],
+                (true, "", ""),
+            ),
             (
                 num("status", CmpOp::Gte, 500.0),
                 &[("status", "abc")],
-                (true, "LabelFilterErr", r#"strconv.ParseFloat: parsing "abc": invalid syntax"#),
+                (
+                    true,
+                    "LabelFilterErr",
+                    r#"strconv.ParseFloat: parsing "abc": invalid syntax"#,
+                ),
             ),
             (
                 num("status", CmpOp::Gte, 500.0),
                 &[("status", "")],
-                (true, "LabelFilterErr", r#"strconv.ParseFloat: parsing "": invalid syntax"#),
+                (
+                    true,
+                    "LabelFilterErr",
+                    r#"strconv.ParseFloat: parsing "": invalid syntax"#,
+                ),
             ),
             (num("empty", CmpOp::Gte, 500.0), &[], (false, "", "")),
             (
-                or(num("status", CmpOp::Gte, 500.0), m("level", MatchOp::Eq, "error")),
+                or(
+                    num("status", CmpOp::Gte, 500.0),
+                    m("level", MatchOp::Eq, "error"),
+                ),
                 &[("status", "abc")],
-                (true, "LabelFilterErr", r#"strconv.ParseFloat: parsing "abc": invalid syntax"#),
+                (
+                    true,
+                    "LabelFilterErr",
+                    r#"strconv.ParseFloat: parsing "abc": invalid syntax"#,
+                ),
             ),
             (
                 and(num("a", CmpOp::Gt, 1.0), num("b", CmpOp::Gt, 1.0)),
                 &[("a", "0"), ("b", "x")],
-                (false, "LabelFilterErr", r#"strconv.ParseFloat: parsing "x": invalid syntax"#),
+                (
+                    false,
+                    "LabelFilterErr",
+                    r#"strconv.ParseFloat: parsing "x": invalid syntax"#,
+                ),
             ),
             (
                 or(m("level", MatchOp::Eq, "error"), num("b", CmpOp::Gt, 1.0)),
@@ -288,7 +337,11 @@ mod tests {
         ];
         for (e, parsed, (kept, err, details)) in cases {
             let got = run(e, &mut builder(parsed));
-            assert_eq!(got, (*kept, err.to_string(), details.to_string()), "{e:?} {parsed:?}");
+            assert_eq!(
+                got,
+                (*kept, err.to_string(), details.to_string()),
+                "{e:?} {parsed:?}"
+            );
         }
     }
 
@@ -312,21 +365,37 @@ mod tests {
             op,
             value: v,
         };
-        let cases: &[(LabelFilterExpr, &[(&str, &str)], (bool, &str, &str))] = &[
-            (dur(CmpOp::Gt, 1_000_000_000), &[("d", "1.5s")], (true, "", "")),
-            (dur(CmpOp::Gt, 1_000_000_000), &[("d", "100ms")], (false, "", "")),
+        let cases: &[FilterCase] = &[
+            (
+                dur(CmpOp::Gt, 1_000_000_000),
+                &[("d", "1.5s")],
+                (true, "", ""),
+            ),
+            (
+                dur(CmpOp::Gt, 1_000_000_000),
+                &[("d", "100ms")],
+                (false, "", ""),
+            ),
             (
                 dur(CmpOp::Gt, 1),
                 &[("d", "oops")],
                 (true, "LabelFilterErr", r#"time: invalid duration "oops""#),
             ),
-            (bytes(CmpOp::Gte, 1_000_000), &[("s", "1181KB")], (true, "", "")),
+            (
+                bytes(CmpOp::Gte, 1_000_000),
+                &[("s", "1181KB")],
+                (true, "", ""),
+            ),
             (bytes(CmpOp::Lt, 1000), &[("s", "20B")], (true, "", "")),
             (bytes(CmpOp::Lt, 1000), &[], (false, "", "")),
         ];
         for (e, parsed, (kept, err, details)) in cases {
             let got = run(e, &mut builder(parsed));
-            assert_eq!(got, (*kept, err.to_string(), details.to_string()), "{e:?} {parsed:?}");
+            assert_eq!(
+                got,
+                (*kept, err.to_string(), details.to_string()),
+                "{e:?} {parsed:?}"
+            );
         }
     }
 

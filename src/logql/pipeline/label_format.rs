@@ -29,7 +29,8 @@ impl LabelFormatStage {
             .map(|o| match o {
                 LabelFormatOp::Template { dst, template } => LabelFormatOp::Template {
                     dst: dst.clone(),
-                    template: Template::parse_named("label", template.source()).unwrap_or_else(|_| template.clone()),
+                    template: Template::parse_named("label", template.source())
+                        .unwrap_or_else(|_| template.clone()),
                 },
                 other => other.clone(),
             })
@@ -120,7 +121,8 @@ mod tests {
     }
 
     fn run(ops: &[LabelFormatOp]) -> String {
-        let mut b = LabelsBuilder::new(Arc::new(Labels::from_pairs([("job", "j"), ("app", "web")])));
+        let mut b =
+            LabelsBuilder::new(Arc::new(Labels::from_pairs([("job", "j"), ("app", "web")])));
         b.reset(&[]);
         b.set_parsed("level", "error");
         b.set_parsed("status", "500");
@@ -132,10 +134,19 @@ mod tests {
 
     #[test]
     fn renames() {
-        assert_eq!(run(&[rename("http_status", "status")]), "app=web http_status=500 job=j level=error");
-        assert_eq!(run(&[rename("x", "missing")]), "app=web job=j level=error status=500");
+        assert_eq!(
+            run(&[rename("http_status", "status")]),
+            "app=web http_status=500 job=j level=error"
+        );
+        assert_eq!(
+            run(&[rename("x", "missing")]),
+            "app=web job=j level=error status=500"
+        );
         // a renamed stream label becomes a parsed label and stays visible
-        assert_eq!(run(&[rename("service", "job")]), "app=web level=error service=j status=500");
+        assert_eq!(
+            run(&[rename("service", "job")]),
+            "app=web level=error service=j status=500"
+        );
     }
 
     #[test]
@@ -143,15 +154,27 @@ mod tests {
         let mut b = LabelsBuilder::new(Arc::new(Labels::from_pairs([("app", "web")])));
         b.reset(&[]);
         LabelFormatStage::new(&[tmpl("x", "{{ div 1 0 }}")]).process(0, 0, "l", &mut b);
-        assert!(b.error_details().starts_with("template: label:"), "{}", b.error_details());
+        assert!(
+            b.error_details().starts_with("template: label:"),
+            "{}",
+            b.error_details()
+        );
         assert_eq!(
             run(&[tmpl("a", "{{.level}}"), tmpl("b", "{{.a}}")]),
             "a=error app=web b= job=j level=error status=500"
         );
         assert_eq!(
-            run(&[rename("lvl", "level"), tmpl("b", "{{.lvl}}"), rename("s", "status"), tmpl("c", "{{.status}}")]),
+            run(&[
+                rename("lvl", "level"),
+                tmpl("b", "{{.lvl}}"),
+                rename("s", "status"),
+                tmpl("c", "{{.status}}")
+            ]),
             "app=web b=error c=500 job=j lvl=error s=500"
         );
-        assert_eq!(run(&[tmpl("line_len", "{{ __line__ | len }}")]), "app=web job=j level=error line_len=8 status=500");
+        assert_eq!(
+            run(&[tmpl("line_len", "{{ __line__ | len }}")]),
+            "app=web job=j level=error line_len=8 status=500"
+        );
     }
 }

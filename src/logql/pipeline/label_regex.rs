@@ -78,7 +78,9 @@ fn contains_fold(hay: &str, needle: &str) -> bool {
     if hay.is_ascii() && needle.is_ascii() {
         let h = hay.as_bytes();
         let n = needle.as_bytes();
-        return h.windows(n.len()).any(|w| w.iter().zip(n).all(|(a, b)| a.to_ascii_lowercase() == *b));
+        return h
+            .windows(n.len())
+            .any(|w| w.iter().zip(n).all(|(a, b)| a.to_ascii_lowercase() == *b));
     }
     hay.to_lowercase().contains(needle)
 }
@@ -333,7 +335,11 @@ fn factor(legs: Vec<Node>) -> Vec<Node> {
             continue;
         }
         let n = prefix.chars().count();
-        let rests: Vec<Node> = legs[start..i].iter().cloned().map(|l| remove_leading(l, n)).collect();
+        let rests: Vec<Node> = legs[start..i]
+            .iter()
+            .cloned()
+            .map(|l| remove_leading(l, n))
+            .collect();
         let suffix = alternate(rests);
         out.push(Node::Concat(vec![Node::Literal(prefix, flags), suffix]).flattened());
     }
@@ -429,7 +435,11 @@ fn uncapture(n: &Node) -> &Node {
 }
 
 fn simplify_concat(subs: &[Node], base: Option<(String, bool)>) -> Option<LabelRegex> {
-    let subs: Vec<&Node> = subs.iter().map(uncapture).filter(|n| **n != Node::Empty).collect();
+    let subs: Vec<&Node> = subs
+        .iter()
+        .map(uncapture)
+        .filter(|n| **n != Node::Empty)
+        .collect();
     if subs.len() > 3 {
         return None;
     }

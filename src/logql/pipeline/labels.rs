@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Arc, OnceLock};
 
+use crate::logql::ast::Grouping;
 use crate::logql::template::TemplateContext;
 use crate::model::{Label, Labels};
 
@@ -52,7 +53,11 @@ pub struct LabelsResult {
 impl LabelsResult {
     /// Builds a result from labels sorted by name, each with its category.
     pub(crate) fn new(labels: Vec<(Category, Label)>) -> LabelsResult {
-        let hash = hash_labels(labels.iter().map(|(c, l)| (*c, l.name.as_str(), l.value.as_str())));
+        let hash = hash_labels(
+            labels
+                .iter()
+                .map(|(c, l)| (*c, l.name.as_str(), l.value.as_str())),
+        );
         LabelsResult::with_hash(labels, hash)
     }
 
@@ -72,7 +77,12 @@ impl LabelsResult {
 
     /// A result made only of stream labels.
     pub fn from_stream(labels: &Labels) -> LabelsResult {
-        LabelsResult::new(labels.iter().map(|l| (Category::Stream, l.clone())).collect())
+        LabelsResult::new(
+            labels
+                .iter()
+                .map(|l| (Category::Stream, l.clone()))
+                .collect(),
+        )
     }
 
     fn category(&self, c: Category) -> Labels {
@@ -122,7 +132,10 @@ impl LabelsResult {
         self.categories.iter().copied().zip(self.all.iter())
     }
 
-    fn same_as<'a>(&self, other: impl ExactSizeIterator<Item = (Category, &'a str, &'a str)>) -> bool {
+    fn same_as<'a>(
+        &self,
+        other: impl ExactSizeIterator<Item = (Category, &'a str, &'a str)>,
+    ) -> bool {
         self.all.len() == other.len()
             && self
                 .categorized()
@@ -210,10 +223,9 @@ pub(crate) type PassThrough = BuildHasherDefault<PassThroughHasher>;
 /// part of a name).
 pub(crate) fn append_sanitized(out: &mut String, key: &str) {
     let b = key.as_bytes();
-    if !b.is_empty()
-        && !(out.is_empty() && b[0].is_ascii_digit())
-        && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_')
-    {
+    let plain = b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_');
+    let digit_first = b.first().is_some_and(u8::is_ascii_digit);
+    if !b.is_empty() && plain && !(out.is_empty() && digit_first) {
         out.push_str(key);
         return;
     }
@@ -297,6 +309,9 @@ pub struct LabelsBuilder {
     scratch: Vec<(Category, Src)>,
     /// Metadata labels set for this entry (collision checks are needed only then).
     metadata: usize,
+    hints: Option<Arc<Hints>>,
+    /// Required labels extracted so far in this entry.
+    required_done: usize,
 }
 
 /// Where a label of the merged view lives.
@@ -321,12 +336,55 @@ impl LabelsBuilder {
             err_details: String::new(),
             scratch: Vec::new(),
             metadata: 0,
+            hints: None,
+            required_done: 0,
         }
     }
 
-    /// The stream labels.
-    pub fn stream_labels(&self) -> &Labels {
-        &self.stream
+    /// Applies parser hints to every entry of this builder.
+    pub(crate) fn set_hints(&mut self, hints: Option<Arc<Hints>>) {
+        self.hints = hints;
+    }
+
+    /// The parser hints, if any.
+    pub(crate) fn hints(&self) -> Option<&Hints> {
+        self.hints.as_deref()
+    }
+
+    /// Loki's `NoLabels()`: parsers have nothing to do, either because no
+    /// label is needed or because every required label was extracted.
+    pub fn parsers_idle(&self) -> bool {
+        self.hints.as_ref().is_some_and(|h| {
+            h.no_labels || (!h.required.is_empty() && self.required_done >= h.required.len())
+        })
+    }
+
+    /// Loki's `AllRequiredExtracted()`: a parser may stop early.
+    pub fn all_required_extracted(&self) -> bool {
+        self.hints
+            .as_ref()
+            .is_some_and(|h| !h.required.is_empty() && self.required_done >= h.required.len())
+    }
+
+    /// Whether the hints let a parser extract a name (given whether the
+    /// name is required); true without hints.
+    pub(crate) fn hint_allows(&self, required: bool) -> bool {
+        self.hints
+            .as_ref()
+            .is_none_or(|h| h.required.is_empty() || required)
+    }
+
+    /// Whether nested members under this flattened prefix may be needed.
+    pub(crate) fn should_extract_prefix(&self, prefix: &str) -> bool {
+        self.hints.as_ref().is_none_or(|h| {
+            h.required.is_empty() || h.required.iter().any(|r| r.starts_with(prefix))
+        })
+    }
+
+    fn note_extracted(&mut self, name: &str) {
+        if self.hints.as_ref().is_some_and(|h| h.requires(name)) {
+            self.required_done += 1;
+        }
     }
 
     /// Starts a new entry with its structured metadata. A metadata name taken
@@ -340,6 +398,7 @@ impl LabelsBuilder {
         self.err.clear();
         self.err_details.clear();
         self.metadata = structured_metadata.len();
+        self.required_done = 0;
         for (name, value) in structured_metadata {
             if self.stream_has(name) {
                 let mut n = String::with_capacity(name.len() + EXTRACTED_SUFFIX.len());
@@ -363,7 +422,9 @@ impl LabelsBuilder {
     }
 
     fn text(&self, s: Span) -> &str {
-        self.arena.get(s.start as usize..s.end as usize).unwrap_or("")
+        self.arena
+            .get(s.start as usize..s.end as usize)
+            .unwrap_or("")
     }
 
     fn push_text(&mut self, s: &str) -> Span {
@@ -451,15 +512,21 @@ impl LabelsBuilder {
 
     /// Whether `name` (with its [`fx_hash`]) is a metadata label of the entry.
     pub(crate) fn is_metadata(&self, name: &str, hash: u64) -> bool {
-        self.find(name, hash)
-            .is_some_and(|i| self.entries[i].alive && self.entries[i].category == Category::StructuredMetadata)
+        self.find(name, hash).is_some_and(|i| {
+            self.entries[i].alive && self.entries[i].category == Category::StructuredMetadata
+        })
     }
 
     /// A parser's extraction: sets the parsed label `name` (hash from
     /// [`fx_hash`]) with the value `write` appends, unless a parser already
     /// extracted that name for this entry (first extraction wins). Returns
     /// whether the label was set.
-    pub(crate) fn extract_with(&mut self, name: &str, hash: u64, write: impl FnOnce(&mut String)) -> bool {
+    pub(crate) fn extract_with(
+        &mut self,
+        name: &str,
+        hash: u64,
+        write: impl FnOnce(&mut String),
+    ) -> bool {
         let found = self.find(name, hash);
         if found.is_some_and(|i| self.entries[i].extracted) {
             return false;
@@ -477,17 +544,20 @@ impl LabelsBuilder {
                 e.category = Category::Parsed;
                 e.alive = true;
                 e.extracted = true;
+                self.note_extracted(name);
             }
             None => self.push_entry(Category::Parsed, name, hash, value),
         }
         true
     }
 
-    /// Whether a parser may still extract `name` (first extraction wins).
+    /// Whether a parser may extract `name`: not extracted yet in this entry
+    /// (first extraction wins) and allowed by the hints.
     pub fn should_extract(&self, name: &str) -> bool {
         !self
             .find(name, fx_hash(name.as_bytes()))
             .is_some_and(|i| self.entries[i].extracted)
+            && self.hint_allows(self.hints.as_ref().is_some_and(|h| h.requires(name)))
     }
 
     /// The value of `name` with Loki's priority; stream labels with an empty
@@ -555,12 +625,16 @@ impl LabelsBuilder {
                 {
                     return;
                 }
+                let newly = category == Category::Parsed && !e.extracted;
                 if category == Category::Parsed && (!e.alive || e.category != Category::Parsed) {
                     e.extracted = true;
                 }
                 e.value = value;
                 e.category = category;
                 e.alive = true;
+                if newly && e.extracted {
+                    self.note_extracted(name);
+                }
             }
             None => self.push_entry(category, name, hash, value),
         }
@@ -578,6 +652,9 @@ impl LabelsBuilder {
         });
         let idx = self.entries.len() - 1;
         self.insert_index(hash, idx);
+        if category == Category::Parsed {
+            self.note_extracted(name);
+        }
     }
 
     /// Removes a label of any category.
@@ -614,7 +691,11 @@ impl LabelsBuilder {
                 continue;
             }
             self.entries[i].alive = false;
-            if !self.deleted.iter().any(|d| self.text(*d) == self.text(e.name)) {
+            if !self
+                .deleted
+                .iter()
+                .any(|d| self.text(*d) == self.text(e.name))
+            {
                 self.deleted.push(e.name);
             }
         }
@@ -703,7 +784,11 @@ impl LabelsBuilder {
 
     fn name_of(&self, src: Src) -> &str {
         match src {
-            Src::Stream(i) => self.stream.as_slice().get(i).map_or("", |l| l.name.as_str()),
+            Src::Stream(i) => self
+                .stream
+                .as_slice()
+                .get(i)
+                .map_or("", |l| l.name.as_str()),
             Src::Arena(n, _) => self.text(n),
             Src::Err => ERROR_LABEL,
             Src::ErrDetails => ERROR_DETAILS_LABEL,
@@ -712,7 +797,11 @@ impl LabelsBuilder {
 
     fn value_of(&self, src: Src) -> &str {
         match src {
-            Src::Stream(i) => self.stream.as_slice().get(i).map_or("", |l| l.value.as_str()),
+            Src::Stream(i) => self
+                .stream
+                .as_slice()
+                .get(i)
+                .map_or("", |l| l.value.as_str()),
             Src::Arena(_, v) => self.text(v),
             Src::Err => &self.err,
             Src::ErrDetails => &self.err_details,
@@ -728,7 +817,8 @@ impl LabelsBuilder {
     /// Calls `f` for every label of the merged view (error labels included)
     /// in name order.
     pub fn for_each_sorted(&self, f: &mut dyn FnMut(&str, &str)) {
-        let mut v: Vec<(&str, &str)> = Vec::with_capacity(self.stream.len() + self.entries.len() + 2);
+        let mut v: Vec<(&str, &str)> =
+            Vec::with_capacity(self.stream.len() + self.entries.len() + 2);
         for l in self.stream.iter() {
             if self.is_deleted(&l.name) || self.live(&l.name).is_some() {
                 continue;
@@ -784,7 +874,7 @@ impl LabelsBuilder {
         if self.has_error() {
             return self.result(cache);
         }
-        if grouping.no_labels() {
+        if is_singleton(grouping) {
             return cache.empty.clone();
         }
         let mut picked: Vec<(&str, &str)> = Vec::new();
@@ -792,7 +882,7 @@ impl LabelsBuilder {
             for l in self.stream.iter() {
                 if self.is_deleted(&l.name)
                     || self.live(&l.name).is_some()
-                    || grouping.names.iter().any(|g| *g == l.name)
+                    || grouping.labels.contains(&l.name)
                 {
                     continue;
                 }
@@ -800,13 +890,13 @@ impl LabelsBuilder {
             }
             for e in self.entries.iter().filter(|e| e.alive) {
                 let n = self.text(e.name);
-                if grouping.names.iter().any(|g| g == n) {
+                if grouping.labels.iter().any(|g| g == n) {
                     continue;
                 }
                 picked.push((n, self.text(e.value)));
             }
         } else {
-            for g in grouping.names.iter() {
+            for g in grouping.labels.iter() {
                 // Loki checks deletions before additions here.
                 if self.is_deleted(g) {
                     continue;
@@ -847,6 +937,8 @@ pub(crate) struct Resolved {
     pub(crate) hash: u64,
     /// Whether the suffix was added for a stream label.
     pub(crate) stream_collision: bool,
+    /// Whether the hints require this name.
+    pub(crate) required: bool,
 }
 
 impl Resolved {
@@ -857,10 +949,12 @@ impl Resolved {
             name.push_str(EXTRACTED_SUFFIX);
         }
         let hash = fx_hash(name.as_bytes());
+        let required = lbs.hints().is_some_and(|h| h.requires(&name));
         Resolved {
             name,
             hash,
             stream_collision,
+            required,
         }
     }
 }
@@ -901,18 +995,26 @@ impl KeyCache {
     /// the raw key. Returns the index of the resolved name (see
     /// [`Self::name`]), computing it with `resolve` when the line left the
     /// remembered sequence; `resolve` returning None records no name.
-    pub(crate) fn next(&mut self, kind: u8, key: &str, resolve: impl FnOnce() -> Option<Resolved>) -> Option<usize> {
+    pub(crate) fn next(
+        &mut self,
+        kind: u8,
+        key: &str,
+        resolve: impl FnOnce() -> Option<Resolved>,
+    ) -> Option<usize> {
         let pos = self.pos;
         self.pos += 1;
         if self.in_sync {
             if let Some(it) = self.seq.get(pos) {
-                if it.kind == kind && self.raw.get(it.raw.0 as usize..it.raw.1 as usize) == Some(key) {
+                if it.kind == kind
+                    && self.raw.get(it.raw.0 as usize..it.raw.1 as usize) == Some(key)
+                {
                     return (it.name != u32::MAX).then_some(it.name as usize);
                 }
             }
             self.in_sync = false;
             self.seq.truncate(pos);
-            self.raw.truncate(self.seq.last().map_or(0, |it| it.raw.1 as usize));
+            self.raw
+                .truncate(self.seq.last().map_or(0, |it| it.raw.1 as usize));
             let keep = self.seq.iter().filter(|it| it.name != u32::MAX).count();
             self.names.truncate(keep);
         }
@@ -946,36 +1048,53 @@ impl KeyCache {
 }
 
 /// Sets an extracted label under its resolved name: the suffix is added
-/// when an entry's metadata has the name; first extraction wins.
-pub(crate) fn extract_resolved(r: &Resolved, lbs: &mut LabelsBuilder, write: impl FnOnce(&mut String)) {
+/// when an entry's metadata has the name; first extraction wins; the hints
+/// may refuse the name. Returns whether the label was set.
+pub(crate) fn extract_resolved(
+    r: &Resolved,
+    lbs: &mut LabelsBuilder,
+    write: impl FnOnce(&mut String),
+) -> bool {
     if r.name.is_empty() {
-        return;
+        return false;
     }
     if !r.stream_collision && lbs.has_metadata() && lbs.is_metadata(&r.name, r.hash) {
         let mut n = String::with_capacity(r.name.len() + EXTRACTED_SUFFIX.len());
         n.push_str(&r.name);
         n.push_str(EXTRACTED_SUFFIX);
-        let h = fx_hash(n.as_bytes());
-        lbs.extract_with(&n, h, write);
+        if lbs.hint_allows(lbs.hints().is_some_and(|h| h.requires(&n))) {
+            let h = fx_hash(n.as_bytes());
+            return lbs.extract_with(&n, h, write);
+        }
+        false
+    } else if lbs.hint_allows(r.required) {
+        lbs.extract_with(&r.name, r.hash, write)
     } else {
-        lbs.extract_with(&r.name, r.hash, write);
+        false
     }
 }
 
-/// A label grouping applied to extracted samples (`by` / `without`).
+/// Which labels a metric query needs from the parsers: Loki's parser hints
+/// (`NewParserHint`). Only extraction changes; the stages' logic does not.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Grouping {
-    /// True for `without`.
-    pub without: bool,
-    /// The labels.
-    pub names: Vec<String>,
+pub struct Hints {
+    /// Label names the query reads (filters, unwrap, grouping), with the
+    /// `_extracted`-stripped variants. Empty: any name may be extracted.
+    pub required: Vec<String>,
+    /// No label is needed at all: parsers do nothing.
+    pub no_labels: bool,
 }
 
-impl Grouping {
-    /// `by ()`: samples carry no labels.
-    pub fn no_labels(&self) -> bool {
-        !self.without && self.names.is_empty()
+impl Hints {
+    /// Whether `name` is one of the required labels.
+    pub fn requires(&self, name: &str) -> bool {
+        self.required.iter().any(|r| r == name)
     }
+}
+
+/// Whether a `by ()` grouping: samples carry no labels.
+pub(crate) fn is_singleton(g: &Grouping) -> bool {
+    !g.without && g.labels.is_empty()
 }
 
 /// Interned results of one stream: entries with equal label sets share one
@@ -1001,6 +1120,11 @@ impl ResultCache {
     /// The result of an unchanged entry.
     pub(crate) fn base(&self) -> &Arc<LabelsResult> {
         &self.base
+    }
+
+    /// The empty label set.
+    pub(crate) fn empty(&self) -> &Arc<LabelsResult> {
+        &self.empty
     }
 
     fn intern<'a>(
@@ -1097,7 +1221,7 @@ mod tests {
         assert_eq!(b.get_with_category("trace"), Some(("t2", Category::Parsed)));
         b.set_parsed("app", "api");
         assert_eq!(b.get("app"), Some("api"));
-        let mut cache = ResultCache::new(Arc::new(LabelsResult::from_stream(b.stream_labels())));
+        let mut cache = ResultCache::new(Arc::new(LabelsResult::from_stream(&b.stream)));
         let r = b.result(&mut cache);
         assert_eq!(
             all(&r),
@@ -1105,7 +1229,10 @@ mod tests {
         );
         assert_eq!(r.parsed().to_string(), r#"{app="api", trace="t2"}"#);
         assert_eq!(r.stream().to_string(), r#"{level="info"}"#);
-        assert_eq!(r.structured_metadata().to_string(), r#"{level_extracted="debug"}"#);
+        assert_eq!(
+            r.structured_metadata().to_string(),
+            r#"{level_extracted="debug"}"#
+        );
     }
 
     #[test]
@@ -1133,7 +1260,7 @@ mod tests {
     #[test]
     fn delete_and_errors_shape_the_result() {
         let mut b = builder(&[("app", "web"), ("env", "prod")]);
-        let mut cache = ResultCache::new(Arc::new(LabelsResult::from_stream(b.stream_labels())));
+        let mut cache = ResultCache::new(Arc::new(LabelsResult::from_stream(&b.stream)));
         b.reset(&[]);
         assert!(b.unchanged());
         assert!(Arc::ptr_eq(&b.result(&mut cache), cache.base()));
@@ -1154,7 +1281,7 @@ mod tests {
     #[test]
     fn equal_label_sets_share_one_result() {
         let mut b = builder(&[("app", "web")]);
-        let mut cache = ResultCache::new(Arc::new(LabelsResult::from_stream(b.stream_labels())));
+        let mut cache = ResultCache::new(Arc::new(LabelsResult::from_stream(&b.stream)));
         b.reset(&[]);
         b.set_parsed("status", "200");
         let r1 = b.result(&mut cache);
@@ -1178,7 +1305,10 @@ mod tests {
                 b.set_parsed(&format!("k{i}"), &format!("v{i}-{round}"));
             }
             for i in 0..300 {
-                assert_eq!(b.get(&format!("k{i}")), Some(format!("v{i}-{round}").as_str()));
+                assert_eq!(
+                    b.get(&format!("k{i}")),
+                    Some(format!("v{i}-{round}").as_str())
+                );
             }
         }
     }
@@ -1186,23 +1316,29 @@ mod tests {
     #[test]
     fn grouping_keeps_or_removes_labels() {
         let mut b = builder(&[("app", "web"), ("env", "prod")]);
-        let mut cache = ResultCache::new(Arc::new(LabelsResult::from_stream(b.stream_labels())));
+        let mut cache = ResultCache::new(Arc::new(LabelsResult::from_stream(&b.stream)));
         b.reset(&[]);
         b.set_parsed("status", "500");
         let by = Grouping {
             without: false,
-            names: vec!["status".into(), "app".into(), "missing".into()],
+            labels: vec!["status".into(), "app".into(), "missing".into()],
         };
-        assert_eq!(all(&b.grouped_result(&by, &mut cache)), r#"{app="web", status="500"}"#);
+        assert_eq!(
+            all(&b.grouped_result(&by, &mut cache)),
+            r#"{app="web", status="500"}"#
+        );
         let without = Grouping {
             without: true,
-            names: vec!["status".into()],
+            labels: vec!["status".into()],
         };
         assert_eq!(
             all(&b.grouped_result(&without, &mut cache)),
             r#"{app="web", env="prod"}"#
         );
-        let none = Grouping::default();
+        let none = Grouping {
+            without: false,
+            labels: vec![],
+        };
         assert!(b.grouped_result(&none, &mut cache).all().is_empty());
         b.set_error("X");
         assert_eq!(

@@ -11,7 +11,9 @@ use std::sync::Arc;
 use memchr::memmem::Finder;
 use regex::Regex;
 
-use crate::logql::ast::{IpPattern, LineFilter, LineFilterOp, LineFilterOperand, PatternExpr, PatternNode};
+use crate::logql::ast::{
+    IpPattern, LineFilter, LineFilterOp, LineFilterOperand, PatternExpr, PatternNode,
+};
 use crate::logql::ip::parse_addr;
 
 /// One compiled line filter with its `or` operands.
@@ -25,7 +27,7 @@ pub struct LineFilterStage {
 enum Operand {
     /// Matches every line (`|= ""`, `|~ ""`).
     Everything,
-    Contains(Finder<'static>),
+    Contains(Box<Finder<'static>>),
     Regex(Regex),
     Pattern(PatternFilter),
     Ip(IpPattern),
@@ -43,7 +45,9 @@ impl LineFilterStage {
             .iter()
             .map(|o| match o {
                 LineFilterOperand::Text(t) if t.is_empty() => Operand::Everything,
-                LineFilterOperand::Text(t) => Operand::Contains(Finder::new(t.as_bytes()).into_owned()),
+                LineFilterOperand::Text(t) => {
+                    Operand::Contains(Box::new(Finder::new(t.as_bytes()).into_owned()))
+                }
                 LineFilterOperand::Regex(r) if r.source.is_empty() => Operand::Everything,
                 LineFilterOperand::Regex(r) => Operand::Regex(r.re.clone()),
                 LineFilterOperand::Pattern(p) => Operand::Pattern(PatternFilter::new(p)),
@@ -75,7 +79,7 @@ struct PatternFilter {
 
 #[derive(Debug)]
 enum FilterNode {
-    Literal(Finder<'static>, usize),
+    Literal(Box<Finder<'static>>, usize),
     Capture,
 }
 
@@ -89,7 +93,10 @@ impl PatternFilter {
                 PatternNode::Capture(_) => {
                     if !pending.is_empty() {
                         let len = pending.len();
-                        nodes.push(FilterNode::Literal(Finder::new(pending.as_bytes()).into_owned(), len));
+                        nodes.push(FilterNode::Literal(
+                            Box::new(Finder::new(pending.as_bytes()).into_owned()),
+                            len,
+                        ));
                         pending.clear();
                     }
                     nodes.push(FilterNode::Capture);
@@ -98,7 +105,10 @@ impl PatternFilter {
         }
         if !pending.is_empty() {
             let len = pending.len();
-            nodes.push(FilterNode::Literal(Finder::new(pending.as_bytes()).into_owned(), len));
+            nodes.push(FilterNode::Literal(
+                Box::new(Finder::new(pending.as_bytes()).into_owned()),
+                len,
+            ));
         }
         PatternFilter { nodes }
     }
@@ -133,7 +143,9 @@ const IPV4_CHARS: &[u8] = b"0123456789.";
 const IPV6_CHARS: &[u8] = b"0123456789abcdefABCDEF:.";
 
 fn span_of(s: &[u8], accept: &[u8]) -> usize {
-    s.iter().position(|b| !accept.contains(b)).unwrap_or(s.len())
+    s.iter()
+        .position(|b| !accept.contains(b))
+        .unwrap_or(s.len())
 }
 
 fn ipv4_hint(p: &[u8]) -> bool {
@@ -190,7 +202,10 @@ mod tests {
     fn text(op: LineFilterOp, ops: &[&str]) -> LineFilterStage {
         LineFilterStage::new(&LineFilter {
             op,
-            operands: ops.iter().map(|s| LineFilterOperand::Text(s.to_string())).collect(),
+            operands: ops
+                .iter()
+                .map(|s| LineFilterOperand::Text(s.to_string()))
+                .collect(),
         })
     }
 
@@ -212,7 +227,10 @@ mod tests {
     fn pattern(op: LineFilterOp, ops: &[&str]) -> LineFilterStage {
         LineFilterStage::new(&LineFilter {
             op,
-            operands: ops.iter().map(|s| LineFilterOperand::Pattern(pattern_expr(s))).collect(),
+            operands: ops
+                .iter()
+                .map(|s| LineFilterOperand::Pattern(pattern_expr(s)))
+                .collect(),
         })
     }
 
@@ -224,34 +242,87 @@ mod tests {
             (LineFilterOp::Contains, &[""], "anything", true),
             (LineFilterOp::Contains, &[""], "", true),
             (LineFilterOp::NotContains, &[""], "anything", false),
-            (LineFilterOp::NotContains, &["healthcheck"], "GET /healthcheck", false),
+            (
+                LineFilterOp::NotContains,
+                &["healthcheck"],
+                "GET /healthcheck",
+                false,
+            ),
             (LineFilterOp::NotContains, &["healthcheck"], "GET /", true),
-            (LineFilterOp::Contains, &["error", "fatal"], "fatal: x", true),
-            (LineFilterOp::Contains, &["error", "fatal", "panic"], "warn", false),
-            (LineFilterOp::NotContains, &["debug", "trace"], "trace x", false),
-            (LineFilterOp::NotContains, &["debug", "trace"], "info x", true),
+            (
+                LineFilterOp::Contains,
+                &["error", "fatal"],
+                "fatal: x",
+                true,
+            ),
+            (
+                LineFilterOp::Contains,
+                &["error", "fatal", "panic"],
+                "warn",
+                false,
+            ),
+            (
+                LineFilterOp::NotContains,
+                &["debug", "trace"],
+                "trace x",
+                false,
+            ),
+            (
+                LineFilterOp::NotContains,
+                &["debug", "trace"],
+                "info x",
+                true,
+            ),
             (LineFilterOp::Contains, &["café"], "a café b", true),
         ];
         for (op, ops, line, want) in cases {
-            assert_eq!(text(*op, ops).matches(line), *want, "{op:?} {ops:?} {line:?}");
+            assert_eq!(
+                text(*op, ops).matches(line),
+                *want,
+                "{op:?} {ops:?} {line:?}"
+            );
         }
     }
 
     #[test]
     fn regex_filters_are_unanchored_and_dot_stops_at_newline() {
         let cases: &[(LineFilterOp, &[&str], &str, bool)] = &[
-            (LineFilterOp::Regex, &["status=5\\d\\d"], "x status=503 y", true),
+            (
+                LineFilterOp::Regex,
+                &["status=5\\d\\d"],
+                "x status=503 y",
+                true,
+            ),
             (LineFilterOp::Regex, &["a.b"], "a\nb", false),
             (LineFilterOp::Regex, &["(?s)a.b"], "a\nb", true),
             (LineFilterOp::Regex, &["(?i)error"], "An ErRoR", true),
             (LineFilterOp::Regex, &["^GET"], "xGET", false),
-            (LineFilterOp::NotRegex, &["GET /(health|ready)"], "GET /ready", false),
-            (LineFilterOp::NotRegex, &["GET /(health|ready)"], "GET /x", true),
-            (LineFilterOp::Regex, &["H1[0-9]", "R1[0-9]"], "code=R14", true),
+            (
+                LineFilterOp::NotRegex,
+                &["GET /(health|ready)"],
+                "GET /ready",
+                false,
+            ),
+            (
+                LineFilterOp::NotRegex,
+                &["GET /(health|ready)"],
+                "GET /x",
+                true,
+            ),
+            (
+                LineFilterOp::Regex,
+                &["H1[0-9]", "R1[0-9]"],
+                "code=R14",
+                true,
+            ),
             (LineFilterOp::Regex, &[""], "", true),
         ];
         for (op, ops, line, want) in cases {
-            assert_eq!(regex(*op, ops).matches(line), *want, "{op:?} {ops:?} {line:?}");
+            assert_eq!(
+                regex(*op, ops).matches(line),
+                *want,
+                "{op:?} {ops:?} {line:?}"
+            );
         }
     }
 
@@ -272,10 +343,21 @@ mod tests {
             ("<_>", "", false),
         ];
         for (p, line, want) in cases {
-            assert_eq!(pattern(LineFilterOp::Pattern, &[p]).matches(line), *want, "{p:?} {line:?}");
-            assert_eq!(pattern(LineFilterOp::NotPattern, &[p]).matches(line), !*want, "!> {p:?} {line:?}");
+            assert_eq!(
+                pattern(LineFilterOp::Pattern, &[p]).matches(line),
+                *want,
+                "{p:?} {line:?}"
+            );
+            assert_eq!(
+                pattern(LineFilterOp::NotPattern, &[p]).matches(line),
+                !*want,
+                "!> {p:?} {line:?}"
+            );
         }
-        let or = pattern(LineFilterOp::Pattern, &["<_> code=H12 <_>", "<_> code=H13 <_>"]);
+        let or = pattern(
+            LineFilterOp::Pattern,
+            &["<_> code=H12 <_>", "<_> code=H13 <_>"],
+        );
         assert!(or.matches("at=error code=H13 desc=x"));
         assert!(!or.matches("at=error code=H14 desc=x"));
     }
@@ -313,8 +395,16 @@ mod tests {
             (&single, "1.2", false),
         ];
         for (p, line, want) in cases {
-            assert_eq!(ip(LineFilterOp::Contains, **p).matches(line), *want, "{p:?} {line:?}");
-            assert_eq!(ip(LineFilterOp::NotContains, **p).matches(line), !*want, "{p:?} {line:?}");
+            assert_eq!(
+                ip(LineFilterOp::Contains, **p).matches(line),
+                *want,
+                "{p:?} {line:?}"
+            );
+            assert_eq!(
+                ip(LineFilterOp::NotContains, **p).matches(line),
+                !*want,
+                "{p:?} {line:?}"
+            );
         }
     }
 }

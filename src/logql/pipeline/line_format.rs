@@ -24,7 +24,14 @@ impl LineFormatStage {
     }
 
     /// Renders into `out`; true when `out` holds the new line.
-    pub fn process(&self, ts: i64, now: i64, line: &str, lbs: &mut LabelsBuilder, out: &mut String) -> bool {
+    pub fn process(
+        &self,
+        ts: i64,
+        now: i64,
+        line: &str,
+        lbs: &mut LabelsBuilder,
+        out: &mut String,
+    ) -> bool {
         let res = {
             let view = TemplateView {
                 labels: lbs,
@@ -51,7 +58,10 @@ mod tests {
     use std::sync::Arc;
 
     fn run(tmpl: &str, line: &str, parsed: &[(&str, &str)]) -> (String, String) {
-        let mut b = LabelsBuilder::new(Arc::new(Labels::from_pairs([("unit", "docker.service"), ("alert", "Disk")])));
+        let mut b = LabelsBuilder::new(Arc::new(Labels::from_pairs([
+            ("unit", "docker.service"),
+            ("alert", "Disk"),
+        ])));
         b.reset(&[]);
         for (n, v) in parsed {
             b.set_parsed(n, v);
@@ -68,9 +78,18 @@ mod tests {
 
     #[test]
     fn renders_labels_and_line() {
-        assert_eq!(run("{{.unit}}: {{__line__}}", "hello", &[]).0, "docker.service: hello");
-        assert_eq!(run("{{.alert}}", "x", &[("alert_extracted", "json")]).0, "Disk");
-        assert_eq!(run("{{.missing}}|{{.status}}", "x", &[("status", "500")]).0, "|500");
+        assert_eq!(
+            run("{{.unit}}: {{__line__}}", "hello", &[]).0,
+            "docker.service: hello"
+        );
+        assert_eq!(
+            run("{{.alert}}", "x", &[("alert_extracted", "json")]).0,
+            "Disk"
+        );
+        assert_eq!(
+            run("{{.missing}}|{{.status}}", "x", &[("status", "500")]).0,
+            "|500"
+        );
         assert_eq!(run("{{.__error__}}", "x", &[]).0, "");
     }
 

@@ -5,7 +5,9 @@
 //! malformed pairs in non-strict mode and the same error texts
 //! (`logfmt syntax error at pos 2 : unexpected '"'`).
 
-use super::labels::{extract_resolved, sanitize_into, KeyCache, LabelsBuilder, Resolved, EXTRACTED_SUFFIX};
+use super::labels::{
+    extract_resolved, sanitize_into, KeyCache, LabelsBuilder, Resolved, EXTRACTED_SUFFIX,
+};
 use crate::logql::ast::LogfmtParser;
 
 /// Error label value of a strict logfmt failure.
@@ -25,16 +27,20 @@ pub struct SyntaxError {
 impl SyntaxError {
     fn text(&self) -> String {
         match self.byte {
-            Some(b) => format!("logfmt syntax error at pos {} : unexpected '{}'", self.pos, b as char),
+            Some(b) => format!(
+                "logfmt syntax error at pos {} : unexpected '{}'",
+                self.pos, b as char
+            ),
             None => format!("logfmt syntax error at pos {} : {}", self.pos, self.msg),
         }
     }
 }
 
 /// Where a decoded key or value lives.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 enum Piece {
     /// No value (bare key, `k=`).
+    #[default]
     None,
     /// `line[a..b]`.
     Line(usize, usize),
@@ -50,12 +56,6 @@ pub struct Decoder {
     value: Piece,
     err: Option<SyntaxError>,
     unquoted: String,
-}
-
-impl Default for Piece {
-    fn default() -> Self {
-        Piece::None
-    }
 }
 
 impl Decoder {
@@ -115,7 +115,10 @@ impl Decoder {
         self.key = None;
         self.value = Piece::None;
         // garbage before the key
-        match b.get(self.pos..).and_then(|r| r.iter().position(|c| *c > b' ')) {
+        match b
+            .get(self.pos..)
+            .and_then(|r| r.iter().position(|c| *c > b' '))
+        {
             Some(p) => self.pos += p,
             None => {
                 self.pos = b.len();
@@ -207,7 +210,10 @@ impl Decoder {
     }
 
     fn skip_value(&mut self, b: &[u8]) -> bool {
-        match b.get(self.pos..).and_then(|r| r.iter().position(|c| *c <= b' ')) {
+        match b
+            .get(self.pos..)
+            .and_then(|r| r.iter().position(|c| *c <= b' '))
+        {
             Some(p) => self.pos += p,
             None => self.pos = b.len(),
         }
@@ -352,6 +358,9 @@ impl LogfmtStage {
 
     /// Extracts the pairs of `line`.
     pub fn process(&mut self, line: &str, lbs: &mut LabelsBuilder) {
+        if lbs.parsers_idle() {
+            return;
+        }
         if self.extractions.is_empty() {
             self.every_key(line, lbs);
         } else {
@@ -391,13 +400,16 @@ impl LogfmtStage {
             if v.is_empty() && !self.keep_empty {
                 continue;
             }
-            extract_resolved(r, lbs, |out| {
+            let set = extract_resolved(r, lbs, |out| {
                 if v.contains('\u{FFFD}') {
                     out.push_str(&v.replace('\u{FFFD}', " "));
                 } else {
                     out.push_str(v);
                 }
             });
+            if set && lbs.all_required_extracted() {
+                break;
+            }
         }
         self.finish(lbs);
     }
@@ -448,6 +460,9 @@ impl LogfmtStage {
             } else {
                 lbs.set_parsed(label, v);
             }
+            if lbs.all_required_extracted() {
+                break;
+            }
         }
         self.finish(lbs);
     }
@@ -456,6 +471,8 @@ impl LogfmtStage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    type Pairs = &'static [(&'static str, &'static str)];
     use crate::logql::ast::LogfmtExtraction;
     use crate::model::Labels;
     use std::sync::Arc;
@@ -475,10 +492,16 @@ mod tests {
     #[test]
     fn decoder_follows_go_logfmt() {
         let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
-            v.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+            v.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
         };
-        let cases: &[(&str, &[(&str, &str)], Option<&str>)] = &[
-            ("a=1 b=\"two words\" c", &[("a", "1"), ("b", "two words"), ("c", "")], None),
+        let cases: &[(&str, Pairs, Option<&str>)] = &[
+            (
+                "a=1 b=\"two words\" c",
+                &[("a", "1"), ("b", "two words"), ("c", "")],
+                None,
+            ),
             ("k= v=x", &[("k", ""), ("v", "x")], None),
             (
                 "=value foo=bar=buzz fo\"o=bar ok=1",
@@ -487,11 +510,23 @@ mod tests {
             ),
             ("esc=\"a\\\"b\\n\"", &[("esc", "a\"b\n")], None),
             ("u=\"\\u00e9\"", &[("u", "é")], None),
-            ("bad=\"x\\qy\"", &[], Some("logfmt syntax error at pos 11 : invalid quoted value")),
-            ("open=\"never", &[], Some("logfmt syntax error at pos 12 : unterminated quoted value")),
+            (
+                "bad=\"x\\qy\"",
+                &[],
+                Some("logfmt syntax error at pos 11 : invalid quoted value"),
+            ),
+            (
+                "open=\"never",
+                &[],
+                Some("logfmt syntax error at pos 12 : unterminated quoted value"),
+            ),
             ("  spaced   out=1  ", &[("spaced", ""), ("out", "1")], None),
             ("", &[], None),
-            ("{\"level\": \"info\"}", &[], Some("logfmt syntax error at pos 11 : unexpected '\"'")),
+            (
+                "{\"level\": \"info\"}",
+                &[],
+                Some("logfmt syntax error at pos 11 : unexpected '\"'"),
+            ),
         ];
         for (line, want, err) in cases {
             let (got, e) = decode(line);
@@ -534,7 +569,7 @@ mod tests {
 
     #[test]
     fn every_key_rules() {
-        let cases: &[(&[(&str, &str)], LogfmtParser, &str, &str)] = &[
+        let cases: &[(Pairs, LogfmtParser, &str, &str)] = &[
             (&[], plain(false, false), "=value foo=bar=buzz fo\"o=bar ok=1", "ok=\"1\""),
             (&[], plain(false, false), "dup=1 dup=2", "dup=\"1\""),
             (&[], plain(false, false), "k= bare x=1", "x=\"1\""),
@@ -557,9 +592,16 @@ mod tests {
         ];
         for (stream, p, line, want) in cases {
             let got = run(stream, p.clone(), line);
-            let stream_part: Vec<String> = stream.iter().map(|(n, v)| format!("{n}={v:?}")).collect();
-            let got: Vec<&str> = got.split(' ').filter(|s| !stream_part.iter().any(|x| x == s)).collect();
-            let want_v: Vec<&str> = want.split(' ').filter(|s| !stream_part.iter().any(|x| x == s)).collect();
+            let stream_part: Vec<String> =
+                stream.iter().map(|(n, v)| format!("{n}={v:?}")).collect();
+            let got: Vec<&str> = got
+                .split(' ')
+                .filter(|s| !stream_part.iter().any(|x| x == s))
+                .collect();
+            let want_v: Vec<&str> = want
+                .split(' ')
+                .filter(|s| !stream_part.iter().any(|x| x == s))
+                .collect();
             assert_eq!(got.join(" "), want_v.join(" "), "{line:?}");
         }
     }
@@ -567,10 +609,17 @@ mod tests {
     #[test]
     fn requested_keys_are_always_set() {
         assert_eq!(
-            run(&[], params(&[("host", "host"), ("fwd_ip", "fwd")]), "at=info fwd=\"10.0.0.1\" path=/"),
+            run(
+                &[],
+                params(&[("host", "host"), ("fwd_ip", "fwd")]),
+                "at=info fwd=\"10.0.0.1\" path=/"
+            ),
             "fwd_ip=\"10.0.0.1\" host=\"\""
         );
-        assert_eq!(run(&[], params(&[("host", "host")]), "plain text line"), "host=\"\"");
+        assert_eq!(
+            run(&[], params(&[("host", "host")]), "plain text line"),
+            "host=\"\""
+        );
         assert_eq!(run(&[], params(&[("k", "k")]), "k x=1"), "k=\"\"");
         assert_eq!(
             run(&[("host", "h1")], params(&[("host", "host")]), "host=h2"),

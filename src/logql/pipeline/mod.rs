@@ -29,12 +29,12 @@ mod unwrap;
 
 use std::sync::Arc;
 
-use crate::logql::ast::{self, RangeAggregation, RangeOp};
+use crate::logql::ast::{self, Grouping, RangeAggregation, RangeOp, VectorOp};
 use crate::model::Labels;
 
 pub use json::JSON_PARSER_ERR;
 pub use label_filter::LABEL_FILTER_ERR;
-pub use labels::{Category, Grouping, LabelsResult, ERROR_DETAILS_LABEL, ERROR_LABEL};
+pub use labels::{Category, Hints, LabelsResult, ERROR_DETAILS_LABEL, ERROR_LABEL};
 pub use line_format::TEMPLATE_FORMAT_ERR;
 pub use logfmt::LOGFMT_PARSER_ERR;
 pub use unwrap::SAMPLE_EXTRACTION_ERR;
@@ -61,6 +61,7 @@ pub struct Pipeline {
     stages: Arc<[ast::Stage]>,
     decolorize: Option<DecolorizeStage>,
     now: Option<i64>,
+    hints: Option<Arc<Hints>>,
 }
 
 /// Loki's stage order: line filters move to the front of their segment;
@@ -69,10 +70,11 @@ fn hoist(stages: &[ast::Stage]) -> Vec<ast::Stage> {
     let mut out = Vec::with_capacity(stages.len());
     let mut filters: Vec<ast::Stage> = Vec::new();
     let mut rest: Vec<ast::Stage> = Vec::new();
-    let flush = |out: &mut Vec<ast::Stage>, filters: &mut Vec<ast::Stage>, rest: &mut Vec<ast::Stage>| {
-        out.append(filters);
-        out.append(rest);
-    };
+    let flush =
+        |out: &mut Vec<ast::Stage>, filters: &mut Vec<ast::Stage>, rest: &mut Vec<ast::Stage>| {
+            out.append(filters);
+            out.append(rest);
+        };
     for s in stages {
         match s {
             ast::Stage::LineFilter(_) => filters.push(s.clone()),
@@ -103,7 +105,14 @@ impl Pipeline {
             stages: ordered.into(),
             decolorize,
             now: None,
+            hints: None,
         }
+    }
+
+    /// Restricts what parsers extract (metric queries; see [`Hints`]).
+    pub fn with_hints(mut self, hints: Option<Hints>) -> Pipeline {
+        self.hints = hints.map(Arc::new);
+        self
     }
 
     /// Fixes "now" (ns) for templates (`now`, `date` of non-time values);
@@ -143,9 +152,11 @@ impl Pipeline {
                 ast::Stage::Keep(l) => Stage::Keep(KeepStage::new(l)),
             })
             .collect();
+        let mut builder = LabelsBuilder::new(stream);
+        builder.set_hints(self.hints.clone());
         StreamPipeline {
             stages,
-            builder: LabelsBuilder::new(stream),
+            builder,
             cache: ResultCache::new(base),
             line: String::new(),
             spare: String::new(),
@@ -306,30 +317,98 @@ enum SampleKind {
 }
 
 /// Turns entries into samples for a range aggregation: the pipeline, then
-/// 1 / line bytes / the unwrapped value.
+/// 1 / line bytes / the unwrapped value, with the series labels Loki gives
+/// the sample (see [`SampleExtractor::with_grouping`]).
 #[derive(Clone, Debug)]
 pub struct SampleExtractor {
     pipeline: Pipeline,
     kind: SampleKind,
     unwrap: Option<UnwrapStage>,
+    /// Labels reduced to this grouping (after Loki's unwrap adjustment).
     grouping: Option<Grouping>,
+    /// Samples carry no labels at all (`by ()`, `absent_over_time`).
+    no_labels: bool,
+}
+
+/// Appends `name`, and `name` without `_extracted` when it has the suffix
+/// (a parser extracts the bare key before renaming it).
+fn push_hint(out: &mut Vec<String>, name: &str) {
+    if !out.iter().any(|h| h == name) {
+        out.push(name.to_string());
+    }
+    if let Some(bare) = name.strip_suffix(labels::EXTRACTED_SUFFIX) {
+        if !out.iter().any(|h| h == bare) {
+            out.push(bare.to_string());
+        }
+    }
+}
+
+/// The labels the stages read (Loki's `RequiredLabelNames`); None when a
+/// template is involved (its fields are not known here).
+fn required_labels(stages: &[ast::Stage]) -> Option<Vec<String>> {
+    let mut names = Vec::new();
+    for s in stages {
+        match s {
+            ast::Stage::LabelFilter(e) => LabelFilterStage::new(e).label_names(&mut names),
+            ast::Stage::LineFormat(_) => return None,
+            ast::Stage::LabelFormat(ops) => {
+                for op in ops {
+                    match op {
+                        ast::LabelFormatOp::Rename { src, .. } => names.push(src.clone()),
+                        ast::LabelFormatOp::Template { .. } => return None,
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Some(names)
 }
 
 impl SampleExtractor {
-    /// The extractor of a range aggregation; its own `by` / `without` (only
-    /// allowed with unwrap) reduces the labels.
+    /// The extractor of a range aggregation standing alone; its own `by` /
+    /// `without` (only allowed with unwrap) shapes the labels.
     pub fn new(agg: &RangeAggregation) -> SampleExtractor {
-        let grouping = agg.grouping.as_ref().map(|g| Grouping {
-            without: g.without,
-            names: g.labels.clone(),
-        });
-        SampleExtractor::with_grouping(agg, grouping)
+        SampleExtractor::with_grouping(agg, agg.grouping.clone())
     }
 
-    /// Like [`Self::new`] with the labels reduced to a grouping the caller
-    /// applies anyway (e.g. pushed down from `sum by (service) (...)`): `by`
-    /// keeps only the listed labels, `without` removes them. Entries with
-    /// `__error__` keep all their labels so the error can be reported.
+    /// The extractor of `agg` as the direct argument of a vector
+    /// aggregation: like Loki, a `sum` over `count_over_time`, `rate`,
+    /// `bytes_over_time`, `bytes_rate` or `sum_over_time` without its own
+    /// grouping takes the `sum`'s grouping (`sum(...)` means "no labels").
+    pub fn for_vector_aggregation(
+        agg: &RangeAggregation,
+        op: VectorOp,
+        grouping: Option<&Grouping>,
+    ) -> SampleExtractor {
+        let pushable = matches!(
+            agg.op,
+            RangeOp::BytesOverTime
+                | RangeOp::BytesRate
+                | RangeOp::SumOverTime
+                | RangeOp::Rate
+                | RangeOp::CountOverTime
+        );
+        if op == VectorOp::Sum && pushable && agg.grouping.is_none() {
+            let g = grouping.cloned().unwrap_or(Grouping {
+                without: false,
+                labels: Vec::new(),
+            });
+            return SampleExtractor::with_grouping(agg, Some(g));
+        }
+        SampleExtractor::new(agg)
+    }
+
+    /// Like [`Self::new`] with the labels reduced to `grouping`, which the
+    /// caller applies anyway. As in Loki's extractors:
+    /// * `by (a, b)` keeps only those labels, `without (a)` removes them,
+    ///   `by ()` keeps none;
+    /// * the unwrapped label is removed unless a `by` keeps it;
+    /// * an entry with `__error__` keeps every label (so the error can be
+    ///   reported with its series);
+    /// * parsers extract only the labels the query reads when the grouping
+    ///   is a `by` (Loki's parser hints), which also decides whether a
+    ///   malformed line is noticed.
     pub fn with_grouping(agg: &RangeAggregation, grouping: Option<Grouping>) -> SampleExtractor {
         let kind = match agg.op {
             RangeOp::CountOverTime | RangeOp::Rate | RangeOp::AbsentOverTime => SampleKind::Count,
@@ -341,25 +420,48 @@ impl SampleExtractor {
             SampleKind::Unwrap => agg.range.unwrap.as_ref().map(UnwrapStage::new),
             _ => None,
         };
-        // Loki drops the unwrapped label from the series: without a grouping
-        // (or with `without`) it is added to the removed labels.
-        let grouping = match (&unwrap, grouping) {
-            (Some(u), None) => Some(Grouping {
-                without: true,
-                names: vec![u.label().to_string()],
-            }),
-            (Some(u), Some(mut g)) if g.without || g.names.is_empty() => {
-                g.without = true;
-                g.names.push(u.label().to_string());
-                Some(g)
-            }
-            (_, g) => g,
+        let no_labels = grouping.as_ref().is_some_and(labels::is_singleton)
+            || agg.op == RangeOp::AbsentOverTime;
+        let (mut without, mut groups) = match grouping {
+            Some(g) => (g.without, g.labels),
+            None => (false, Vec::new()),
         };
+        if let Some(u) = &unwrap {
+            if groups.is_empty() || without {
+                without = true;
+                groups.push(u.label().to_string());
+            }
+        }
+        let stages = &agg.range.log.stages;
+        let hints = required_labels(stages).and_then(|mut names| {
+            if let Some(u) = &unwrap {
+                u.label_names(&mut names);
+            }
+            let mut required = Vec::new();
+            for n in names.iter().chain(groups.iter()) {
+                push_hint(&mut required, n);
+            }
+            if no_labels {
+                return Some(Hints {
+                    no_labels: required.is_empty(),
+                    required,
+                });
+            }
+            (!without && !groups.is_empty()).then_some(Hints {
+                required,
+                no_labels: false,
+            })
+        });
+        let grouping = (!groups.is_empty()).then_some(Grouping {
+            without,
+            labels: groups,
+        });
         SampleExtractor {
-            pipeline: Pipeline::new(&agg.range.log.stages),
+            pipeline: Pipeline::new(stages).with_hints(hints),
             kind,
             unwrap,
             grouping,
+            no_labels,
         }
     }
 
@@ -376,6 +478,7 @@ impl SampleExtractor {
             kind: self.kind,
             unwrap: self.unwrap.clone(),
             grouping: self.grouping.clone(),
+            no_labels: self.no_labels,
         }
     }
 }
@@ -386,13 +489,19 @@ pub struct StreamSampleExtractor {
     kind: SampleKind,
     unwrap: Option<UnwrapStage>,
     grouping: Option<Grouping>,
+    no_labels: bool,
 }
 
 impl StreamSampleExtractor {
     /// The sample of one entry and its series labels; None when the entry is
     /// filtered out or gives no sample. Labels carrying `__error__` mean the
     /// query must fail (the caller reports it).
-    pub fn process(&mut self, ts: i64, line: &str, structured_metadata: &[(&str, &str)]) -> Option<(f64, Arc<LabelsResult>)> {
+    pub fn process(
+        &mut self,
+        ts: i64,
+        line: &str,
+        structured_metadata: &[(&str, &str)],
+    ) -> Option<(f64, Arc<LabelsResult>)> {
         if !self.pipeline.run(ts, line, structured_metadata) {
             return None;
         }
@@ -408,9 +517,15 @@ impl StreamSampleExtractor {
             }
             SampleKind::Unwrap => self.unwrap.as_ref()?.extract(&mut p.builder)?,
         };
-        let labels = match &self.grouping {
-            Some(g) => p.builder.grouped_result(g, &mut p.cache),
-            None => p.builder.result(&mut p.cache),
+        let labels = if p.builder.has_error() {
+            p.builder.result(&mut p.cache)
+        } else if self.no_labels {
+            p.cache.empty().clone()
+        } else {
+            match &self.grouping {
+                Some(g) => p.builder.grouped_result(g, &mut p.cache),
+                None => p.builder.result(&mut p.cache),
+            }
         };
         Some((value, labels))
     }

@@ -11,7 +11,7 @@ use crate::logql::ast::{PatternExpr, PatternNode};
 
 #[derive(Debug)]
 enum Node {
-    Literal(Finder<'static>, usize),
+    Literal(Box<Finder<'static>>, usize),
     Capture(Option<String>),
 }
 
@@ -29,7 +29,10 @@ impl PatternStage {
         let mut pending = String::new();
         let flush = |pending: &mut String, nodes: &mut Vec<Node>| {
             if !pending.is_empty() {
-                nodes.push(Node::Literal(Finder::new(pending.as_bytes()).into_owned(), pending.len()));
+                nodes.push(Node::Literal(
+                    Box::new(Finder::new(pending.as_bytes()).into_owned()),
+                    pending.len(),
+                ));
                 pending.clear();
             }
         };
@@ -40,7 +43,7 @@ impl PatternStage {
                     flush(&mut pending, &mut nodes);
                     if matches!(nodes.last(), Some(Node::Capture(_))) {
                         // two captures in a row: an empty literal between them
-                        nodes.push(Node::Literal(Finder::new(b"").into_owned(), 0));
+                        nodes.push(Node::Literal(Box::new(Finder::new(b"").into_owned()), 0));
                     }
                     nodes.push(Node::Capture(c.clone()));
                 }
@@ -101,6 +104,9 @@ impl PatternStage {
 
     /// Extracts the captures of `line`.
     pub fn process(&mut self, line: &str, lbs: &mut LabelsBuilder) {
+        if lbs.parsers_idle() {
+            return;
+        }
         let n = self.matches(line);
         let names = self.nodes.iter().filter_map(|n| match n {
             Node::Capture(Some(name)) => Some(name),
@@ -135,11 +141,15 @@ pub(crate) mod tests {
             if c == '<' {
                 if let Some(end) = rest.find('>') {
                     let name = &rest[1..end];
-                    if !name.is_empty() && name.chars().all(|c| c == '_' || c.is_ascii_alphanumeric()) {
+                    if !name.is_empty()
+                        && name.chars().all(|c| c == '_' || c.is_ascii_alphanumeric())
+                    {
                         if !lit.is_empty() {
                             nodes.push(PatternNode::Literal(std::mem::take(&mut lit)));
                         }
-                        nodes.push(PatternNode::Capture((name != "_").then(|| name.to_string())));
+                        nodes.push(PatternNode::Capture(
+                            (name != "_").then(|| name.to_string()),
+                        ));
                         rest = &rest[end + 1..];
                         continue;
                     }
@@ -173,9 +183,21 @@ pub(crate) mod tests {
     #[test]
     fn captures_follow_loki() {
         let cases: &[(&str, &str, &str)] = &[
-            ("<method> <path> <status>", "GET /api 200 12ms extra", r#"method="GET" path="/api" status="200 12ms extra""#),
-            ("<method> <path> <status>", "foo bar", r#"method="foo" path="bar""#),
-            ("<_> from <src_ip> port <port> <_>", "Failed password for x from 1.2.3.4 port 22 ssh2", r#"port="22" src_ip="1.2.3.4""#),
+            (
+                "<method> <path> <status>",
+                "GET /api 200 12ms extra",
+                r#"method="GET" path="/api" status="200 12ms extra""#,
+            ),
+            (
+                "<method> <path> <status>",
+                "foo bar",
+                r#"method="foo" path="bar""#,
+            ),
+            (
+                "<_> from <src_ip> port <port> <_>",
+                "Failed password for x from 1.2.3.4 port 22 ssh2",
+                r#"port="22" src_ip="1.2.3.4""#,
+            ),
             ("foo <a>", "xx foo bar", ""),
             ("foo <a>", "foo bar", r#"a="bar""#),
             ("<a> [<b>]", "x [y] z", r#"a="x" b="y""#),

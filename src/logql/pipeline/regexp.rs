@@ -66,6 +66,8 @@ impl RegexpStage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    type Pairs = &'static [(&'static str, &'static str)];
     use crate::logql::ast::CompiledRegex;
     use crate::model::Labels;
     use std::sync::Arc;
@@ -87,12 +89,27 @@ mod tests {
 
     #[test]
     fn named_groups_become_labels() {
-        let cases: &[(&[(&str, &str)], &str, &str, &str)] = &[
-            (&[], r"from (?P<src_ip>\S+) port", "Failed password from 1.2.3.4 port 22", "src_ip=\"1.2.3.4\""),
+        let cases: &[(Pairs, &str, &str, &str)] = &[
+            (
+                &[],
+                r"from (?P<src_ip>\S+) port",
+                "Failed password from 1.2.3.4 port 22",
+                "src_ip=\"1.2.3.4\"",
+            ),
             (&[], r"(?P<a>x)(?P<b>y)?", "x", "a=\"x\" b=\"\""),
             (&[], r"(?P<a>\d+)", "no digits", ""),
-            (&[("a", "s")], r"(?P<a>\d+)", "n=42", "a=\"s\" a_extracted=\"42\""),
-            (&[], r"^(?P<method>\w+) (?P<path>\S+)", "GET /x y", "method=\"GET\" path=\"/x\""),
+            (
+                &[("a", "s")],
+                r"(?P<a>\d+)",
+                "n=42",
+                "a=\"s\" a_extracted=\"42\"",
+            ),
+            (
+                &[],
+                r"^(?P<method>\w+) (?P<path>\S+)",
+                "GET /x y",
+                "method=\"GET\" path=\"/x\"",
+            ),
             (&[], r"(?P<x>a.b)", "a\nb", ""),
         ];
         for (stream, re, line, want) in cases {

@@ -39,7 +39,12 @@ fn range_agg(query: &str) -> RangeAggregation {
     }
 }
 
-fn run_one(p: &Pipeline, stream: &[(&str, &str)], md: &[(&str, &str)], line: &str) -> Option<(String, String)> {
+fn run_one(
+    p: &Pipeline,
+    stream: &[(&str, &str)],
+    md: &[(&str, &str)],
+    line: &str,
+) -> Option<(String, String)> {
     let mut sp = p.for_stream(&Labels::from_pairs(stream.iter().copied()));
     let (l, labels) = sp.process(1_768_176_000_000_000_000, line, md)?;
     Some((l.to_string(), labels.all().to_string()))
@@ -95,29 +100,49 @@ fn line_filters_after_rewrites_see_the_new_line() {
         run_one(&p, &[("app", "a")], &[], packed),
         Some(("an error happened".into(), r#"{app="a", pod="p1"}"#.into()))
     );
-    assert_eq!(run_one(&p, &[("app", "a")], &[], r#"{"_entry":"fine","msg":"error"}"#), None);
+    assert_eq!(
+        run_one(
+            &p,
+            &[("app", "a")],
+            &[],
+            r#"{"_entry":"fine","msg":"error"}"#
+        ),
+        None
+    );
     let p = pipeline(r#"{app="a"} | logfmt | line_format "{{.msg}}" |= "boom""#);
     assert_eq!(
         run_one(&p, &[("app", "a")], &[], r#"msg=boom other=x"#).map(|r| r.0),
         Some("boom".to_string())
     );
-    assert_eq!(run_one(&p, &[("app", "a")], &[], r#"msg=fine other=boom"#), None);
+    assert_eq!(
+        run_one(&p, &[("app", "a")], &[], r#"msg=fine other=boom"#),
+        None
+    );
 }
 
 #[test]
 fn first_extraction_wins_across_parsers() {
     let stream = &[("app", "x")];
     let p = pipeline(r#"{app="x"} | json | logfmt"#);
-    assert_eq!(labels_of(&p, stream, r#"{"a":"json"}"#).unwrap(), r#"{a="json", app="x"}"#);
+    assert_eq!(
+        labels_of(&p, stream, r#"{"a":"json"}"#).unwrap(),
+        r#"{a="json", app="x"}"#
+    );
     let p = pipeline(r#"{app="x"} | logfmt | regexp "a=(?P<a>\\w+) b=(?P<b>\\w+)""#);
-    assert_eq!(labels_of(&p, stream, "a=1 b=2").unwrap(), r#"{a="1", app="x", b="2"}"#);
+    assert_eq!(
+        labels_of(&p, stream, "a=1 b=2").unwrap(),
+        r#"{a="1", app="x", b="2"}"#
+    );
     let p = pipeline(r#"{app="x"} | json"#);
     assert_eq!(
         labels_of(&p, stream, r#"{"dup":"first","dup":"second"}"#).unwrap(),
         r#"{app="x", dup="first"}"#
     );
     let p = pipeline(r#"{app="x"} | logfmt"#);
-    assert_eq!(labels_of(&p, stream, "dup=1 dup=2").unwrap(), r#"{app="x", dup="1"}"#);
+    assert_eq!(
+        labels_of(&p, stream, "dup=1 dup=2").unwrap(),
+        r#"{app="x", dup="1"}"#
+    );
     // a label_format target counts as extracted too
     let p = pipeline(r#"{app="x"} | label_format a="t" | logfmt"#);
     assert_eq!(labels_of(&p, stream, "a=1").unwrap(), r#"{a="t", app="x"}"#);
@@ -178,8 +203,16 @@ fn metadata_collisions() {
     // metadata named like a stream label is renamed; a parsed label named like
     // metadata gets the suffix; the parsed `job_extracted` replaces the renamed
     // metadata (Loki does the same)
-    let got = run_one(&p, &[("job", "x")], &[("job", "m"), ("trace_id", "t1")], r#"{"trace_id":"p","job":"q"}"#);
-    assert_eq!(got.unwrap().1, r#"{job="x", job_extracted="q", trace_id="t1", trace_id_extracted="p"}"#);
+    let got = run_one(
+        &p,
+        &[("job", "x")],
+        &[("job", "m"), ("trace_id", "t1")],
+        r#"{"trace_id":"p","job":"q"}"#,
+    );
+    assert_eq!(
+        got.unwrap().1,
+        r#"{job="x", job_extracted="q", trace_id="t1", trace_id_extracted="p"}"#
+    );
 }
 
 #[test]
@@ -203,33 +236,48 @@ fn noop_pipeline_passes_everything() {
     let (line, labels) = sp.process(1, "hello", &[("trace_id", "t")]).unwrap();
     assert_eq!(line, "hello");
     assert_eq!(labels.all().to_string(), r#"{app="a", trace_id="t"}"#);
-    assert_eq!(labels.structured_metadata().to_string(), r#"{trace_id="t"}"#);
+    assert_eq!(
+        labels.structured_metadata().to_string(),
+        r#"{trace_id="t"}"#
+    );
     assert_eq!(labels.stream().to_string(), r#"{app="a"}"#);
 }
 
 #[test]
 fn sample_values_by_function() {
     let stream = Labels::from_pairs([("app", "a")]);
-    let mut s = SampleExtractor::new(&range_agg(r#"count_over_time({app="a"} |= "x" [1m])"#)).for_stream(&stream);
+    let mut s = SampleExtractor::new(&range_agg(r#"count_over_time({app="a"} |= "x" [1m])"#))
+        .for_stream(&stream);
     assert_eq!(s.process(1, "x1", &[]).map(|r| r.0), Some(1.0));
     assert!(s.process(1, "y", &[]).is_none());
-    let mut s = SampleExtractor::new(&range_agg(r#"bytes_over_time({app="a"} | unpack [1m])"#)).for_stream(&stream);
-    assert_eq!(s.process(1, r#"{"_entry":"abc"}"#, &[]).map(|r| r.0), Some(3.0));
+    let mut s = SampleExtractor::new(&range_agg(r#"bytes_over_time({app="a"} | unpack [1m])"#))
+        .for_stream(&stream);
+    assert_eq!(
+        s.process(1, r#"{"_entry":"abc"}"#, &[]).map(|r| r.0),
+        Some(3.0)
+    );
     assert_eq!(s.process(1, "héllo", &[]).map(|r| r.0), Some(6.0));
 }
 
 #[test]
 fn unwrap_removes_the_label_and_reports_errors() {
     let stream = Labels::from_pairs([("service", "jellyfin")]);
-    let ex = SampleExtractor::new(&range_agg(r#"sum_over_time({app="a"} | json | unwrap duration(Duration) [1m])"#));
+    let ex = SampleExtractor::new(&range_agg(
+        r#"sum_over_time({app="a"} | json | unwrap duration(Duration) [1m])"#,
+    ));
     let mut s = ex.for_stream(&stream);
-    let (v, l) = s.process(1, r#"{"Duration":"1.5s","status":502}"#, &[]).unwrap();
+    let (v, l) = s
+        .process(1, r#"{"Duration":"1.5s","status":502}"#, &[])
+        .unwrap();
     assert_eq!(v, 1.5);
     assert_eq!(l.all().to_string(), r#"{service="jellyfin", status="502"}"#);
     let (v, l) = s.process(1, r#"{"Duration":"oops"}"#, &[]).unwrap();
     assert_eq!(v, 0.0);
     assert_eq!(l.error(), Some("SampleExtractionErr"));
-    assert_eq!(l.all().get("__error_details__"), Some(r#"time: invalid duration "oops""#));
+    assert_eq!(
+        l.all().get("__error_details__"),
+        Some(r#"time: invalid duration "oops""#)
+    );
     assert_eq!(l.all().get("Duration"), Some("oops"));
     assert!(s.process(1, r#"{"other":1}"#, &[]).is_none());
     // a post filter drops the failed conversion
@@ -238,14 +286,22 @@ fn unwrap_removes_the_label_and_reports_errors() {
     ));
     let mut s = ex.for_stream(&stream);
     assert!(s.process(1, r#"{"Duration":"oops"}"#, &[]).is_none());
-    assert_eq!(s.process(1, r#"{"Duration":"100ms"}"#, &[]).map(|r| r.0), Some(0.1));
+    assert_eq!(
+        s.process(1, r#"{"Duration":"100ms"}"#, &[]).map(|r| r.0),
+        Some(0.1)
+    );
     // a range aggregation's own grouping
     let ex = SampleExtractor::new(&range_agg(
         r#"avg_over_time({app="a"} | json | unwrap bytes(size) [1m]) by (status)"#,
     ));
     let mut s = ex.for_stream(&stream);
-    let (v, l) = s.process(1, r#"{"size":"1KiB","status":"200","x":"y"}"#, &[]).unwrap();
-    assert_eq!((v, l.all().to_string()), (1024.0, r#"{status="200"}"#.to_string()));
+    let (v, l) = s
+        .process(1, r#"{"size":"1KiB","status":"200","x":"y"}"#, &[])
+        .unwrap();
+    assert_eq!(
+        (v, l.all().to_string()),
+        (1024.0, r#"{status="200"}"#.to_string())
+    );
 }
 
 #[test]
@@ -253,12 +309,18 @@ fn grouping_reduces_sample_labels() {
     let stream = Labels::from_pairs([("job", "traefik"), ("service", "jellyfin")]);
     let by_service = Some(Grouping {
         without: false,
-        names: vec!["service".into()],
+        labels: vec!["service".into()],
     });
     let agg = range_agg(r#"rate({job="traefik"} | json | DownstreamStatus >= 500 [5m])"#);
     let mut s = SampleExtractor::with_grouping(&agg, by_service.clone()).for_stream(&stream);
-    let a = s.process(1, r#"{"DownstreamStatus":502,"StartUTC":"t1"}"#, &[]).unwrap().1;
-    let b = s.process(2, r#"{"DownstreamStatus":503,"StartUTC":"t2"}"#, &[]).unwrap().1;
+    let a = s
+        .process(1, r#"{"DownstreamStatus":502,"StartUTC":"t1"}"#, &[])
+        .unwrap()
+        .1;
+    let b = s
+        .process(2, r#"{"DownstreamStatus":503,"StartUTC":"t2"}"#, &[])
+        .unwrap()
+        .1;
     assert_eq!(a.all().to_string(), r#"{service="jellyfin"}"#);
     assert!(Arc::ptr_eq(&a, &b));
     assert!(s.process(3, r#"{"DownstreamStatus":200}"#, &[]).is_none());
@@ -266,17 +328,83 @@ fn grouping_reduces_sample_labels() {
     assert!(s.process(4, "not json", &[]).is_none());
     // an error keeps every label so the caller can report it
     let agg = range_agg(r#"count_over_time({job="traefik"} | json [5m])"#);
-    let mut s = SampleExtractor::with_grouping(&agg, by_service).for_stream(&stream);
+    let mut s = SampleExtractor::with_grouping(&agg, by_service.clone()).for_stream(&stream);
     let e = s.process(4, "not json", &[]).unwrap().1;
     assert_eq!(e.error(), Some("JSONParserErr"));
     assert_eq!(e.all().get("job"), Some("traefik"));
     let without = Some(Grouping {
         without: true,
-        names: vec!["job".into()],
+        labels: vec!["job".into()],
     });
     let mut s = SampleExtractor::with_grouping(&agg, without).for_stream(&stream);
     let l = s.process(5, r#"{"a":"b"}"#, &[]).unwrap().1;
     assert_eq!(l.all().to_string(), r#"{a="b", service="jellyfin"}"#);
+}
+
+fn vector_agg(query: &str) -> SampleExtractor {
+    match parse_expr(query) {
+        Ok(Expr::Metric(MetricExpr::VectorAgg(v))) => match v.inner.as_ref() {
+            MetricExpr::RangeAgg(r) => {
+                SampleExtractor::for_vector_aggregation(r, v.op, v.grouping.as_ref())
+            }
+            other => panic!("not over a range aggregation: {other:?}"),
+        },
+        other => panic!("not a vector aggregation: {query}: {other:?}"),
+    }
+}
+
+#[test]
+fn parser_hints_follow_loki() {
+    let stream = Labels::from_pairs([("job", "traefik"), ("service", "jellyfin")]);
+    // `sum(...)` needs no labels: the json stage does nothing, so a line that
+    // is not JSON raises no error
+    let mut s =
+        vector_agg(r#"sum(count_over_time({job="traefik"} | json [1m]))"#).for_stream(&stream);
+    let (v, l) = s.process(1, "not json", &[]).unwrap();
+    assert_eq!((v, l.all().len()), (1.0, 0));
+    // a grouping label the line cannot provide: the whole line is parsed
+    let mut s = vector_agg(r#"sum by (service) (count_over_time({job="traefik"} | json [1m]))"#)
+        .for_stream(&stream);
+    let l = s.process(1, "not json", &[]).unwrap().1;
+    assert_eq!(l.error(), Some("JSONParserErr"));
+    // once every required label is extracted the parser stops: the broken
+    // tail goes unnoticed, as in Loki
+    let mut s = vector_agg(r#"sum by (status) (count_over_time({job="traefik"} | json [1m]))"#)
+        .for_stream(&stream);
+    let l = s.process(1, r#"{"status":"500","x":tru"#, &[]).unwrap().1;
+    assert_eq!(l.all().to_string(), r#"{status="500"}"#);
+    // nested objects that cannot hold a required label are not entered
+    let l = s
+        .process(2, r#"{"a":{"b":tru},"status":"200"}"#, &[])
+        .unwrap()
+        .1;
+    assert_eq!(l.all().to_string(), r#"{status="200"}"#);
+    // other vector aggregations do not push their grouping down
+    let mut s = vector_agg(r#"max by (service) (count_over_time({job="traefik"} | json [1m]))"#)
+        .for_stream(&stream);
+    let l = s.process(1, r#"{"a":"b"}"#, &[]).unwrap().1;
+    assert_eq!(
+        l.all().to_string(),
+        r#"{a="b", job="traefik", service="jellyfin"}"#
+    );
+    // a label filter's label is required too; others are skipped
+    let mut s =
+        vector_agg(r#"sum by (service) (rate({job="traefik"} | logfmt | status >= 500 [1m]))"#)
+            .for_stream(&stream);
+    assert_eq!(
+        s.process(1, "status=503 a=1", &[])
+            .unwrap()
+            .1
+            .all()
+            .to_string(),
+        r#"{service="jellyfin"}"#
+    );
+    assert!(s.process(2, "status=200 a=1", &[]).is_none());
+    // log queries never use hints
+    let p = pipeline(r#"{job="traefik"} | json"#);
+    assert!(labels_of(&p, &[("job", "traefik")], "not json")
+        .unwrap()
+        .contains("JSONParserErr"));
 }
 
 #[test]
@@ -322,7 +450,10 @@ const JSON_COLLISIONS_GET_SUFFIX: &[Case] = &[
 
 #[test]
 fn json_collisions_get_suffix() {
-    check(r##"{job="remediation-decisions"} | json"##, JSON_COLLISIONS_GET_SUFFIX);
+    check(
+        r##"{job="remediation-decisions"} | json"##,
+        JSON_COLLISIONS_GET_SUFFIX,
+    );
 }
 
 /// `drop-and-keep/361/range`
@@ -345,7 +476,10 @@ const JSON_ERRORS_AND_DROP_ERROR: &[Case] = &[
 
 #[test]
 fn json_errors_and_drop_error() {
-    check(r##"{namespace="monitoring"} | json | drop __error__"##, JSON_ERRORS_AND_DROP_ERROR);
+    check(
+        r##"{namespace="monitoring"} | json | drop __error__"##,
+        JSON_ERRORS_AND_DROP_ERROR,
+    );
 }
 
 /// `parser-unpack/218/range`
@@ -368,7 +502,10 @@ const UNPACK_THEN_JSON: &[Case] = &[
 
 #[test]
 fn unpack_then_json() {
-    check(r##"{namespace="monitoring"} | unpack | json"##, UNPACK_THEN_JSON);
+    check(
+        r##"{namespace="monitoring"} | unpack | json"##,
+        UNPACK_THEN_JSON,
+    );
 }
 
 /// `parser-json-with-parameters/189/range`
@@ -384,7 +521,10 @@ const JSON_PATH_INTO_MISSING_ARRAY: &[Case] = &[
 
 #[test]
 fn json_path_into_missing_array() {
-    check(r##"{job="remediation-decisions"} | json a="b.c[0]""##, JSON_PATH_INTO_MISSING_ARRAY);
+    check(
+        r##"{job="remediation-decisions"} | json a="b.c[0]""##,
+        JSON_PATH_INTO_MISSING_ARRAY,
+    );
 }
 
 /// `parser-json-with-parameters/180/range`
@@ -400,7 +540,10 @@ const JSON_PATH_BRACKET_KEY: &[Case] = &[
 
 #[test]
 fn json_path_bracket_key() {
-    check(r##"{job="traefik-access"} | json ua=`["request_User-Agent"]`"##, JSON_PATH_BRACKET_KEY);
+    check(
+        r##"{job="traefik-access"} | json ua=`["request_User-Agent"]`"##,
+        JSON_PATH_BRACKET_KEY,
+    );
 }
 
 /// `parser-json-with-parameters/186/range`
@@ -416,7 +559,10 @@ const JSON_PATH_ROOT_INDEX: &[Case] = &[
 
 #[test]
 fn json_path_root_index() {
-    check(r##"{job="traefik-access"} | json root_elem="[0]""##, JSON_PATH_ROOT_INDEX);
+    check(
+        r##"{job="traefik-access"} | json root_elem="[0]""##,
+        JSON_PATH_ROOT_INDEX,
+    );
 }
 
 /// `parser-json-with-parameters/176/range`
@@ -432,7 +578,10 @@ const JSON_PATHS_SEVERAL: &[Case] = &[
 
 #[test]
 fn json_paths_several() {
-    check(r##"{job="traefik-access"} | json status="DownstreamStatus", method="RequestMethod", path="RequestPath""##, JSON_PATHS_SEVERAL);
+    check(
+        r##"{job="traefik-access"} | json status="DownstreamStatus", method="RequestMethod", path="RequestPath""##,
+        JSON_PATHS_SEVERAL,
+    );
 }
 
 /// `parser-logfmt/190/range`
@@ -485,37 +634,100 @@ const LOGFMT_STRICT: &[Case] = &[
 
 #[test]
 fn logfmt_strict() {
-    check(r##"{namespace="monitoring"} | logfmt --strict"##, LOGFMT_STRICT);
+    check(
+        r##"{namespace="monitoring"} | logfmt --strict"##,
+        LOGFMT_STRICT,
+    );
 }
 
 /// `parser-logfmt/192/range`
 const LOGFMT_KEEP_EMPTY: &[Case] = &[
-(
-  &[("container", "prometheus"), ("job", "monitoring/prometheus"), ("namespace", "monitoring"), ("pod", "prometheus-5c4b3a291-q8w7e"), ("service_name", "prometheus")],
-  &[("detected_level", "unknown")],
-  "\u{1b}[32mINFO \u{1b}[0m[2026-01-12T03:49:29.Z] prometheus: quebec kilo",
-  None,
-  &[("_0m_2026_01_12T03_49_29_Z_", ""), ("_32mINFO", ""), ("container", "prometheus"), ("detected_level", "unknown"), ("job", "monitoring/prometheus"), ("kilo", ""), ("namespace", "monitoring"), ("pod", "prometheus-5c4b3a291-q8w7e"), ("prometheus_", ""), ("quebec", ""), ("service_name", "prometheus")],
-),
-(
-  &[("container", "prometheus"), ("job", "monitoring/prometheus"), ("namespace", "monitoring"), ("pod", "prometheus-5c4b3a291-q8w7e"), ("service_name", "prometheus")],
-  &[("detected_level", "unknown")],
-  "\u{1b}[33mINFO \u{1b}[0m[2026-01-12T03:49:39.Z] prometheus: sierra india oscar",
-  None,
-  &[("_0m_2026_01_12T03_49_39_Z_", ""), ("_33mINFO", ""), ("container", "prometheus"), ("detected_level", "unknown"), ("india", ""), ("job", "monitoring/prometheus"), ("namespace", "monitoring"), ("oscar", ""), ("pod", "prometheus-5c4b3a291-q8w7e"), ("prometheus_", ""), ("service_name", "prometheus"), ("sierra", "")],
-),
-(
-  &[("container", "prometheus"), ("job", "monitoring/prometheus"), ("namespace", "monitoring"), ("pod", "prometheus-5c4b3a291-q8w7e"), ("service_name", "prometheus")],
-  &[("detected_level", "unknown")],
-  "\u{1b}[36mINFO \u{1b}[0m[2026-01-12T03:50:11.Z] prometheus: charlie bravo whiskey hotel",
-  None,
-  &[("_0m_2026_01_12T03_50_11_Z_", ""), ("_36mINFO", ""), ("bravo", ""), ("charlie", ""), ("container", "prometheus"), ("detected_level", "unknown"), ("hotel", ""), ("job", "monitoring/prometheus"), ("namespace", "monitoring"), ("pod", "prometheus-5c4b3a291-q8w7e"), ("prometheus_", ""), ("service_name", "prometheus"), ("whiskey", "")],
-),
+    (
+        &[
+            ("container", "prometheus"),
+            ("job", "monitoring/prometheus"),
+            ("namespace", "monitoring"),
+            ("pod", "prometheus-5c4b3a291-q8w7e"),
+            ("service_name", "prometheus"),
+        ],
+        &[("detected_level", "unknown")],
+        "\u{1b}[32mINFO \u{1b}[0m[2026-01-12T03:49:29.Z] prometheus: quebec kilo",
+        None,
+        &[
+            ("_0m_2026_01_12T03_49_29_Z_", ""),
+            ("_32mINFO", ""),
+            ("container", "prometheus"),
+            ("detected_level", "unknown"),
+            ("job", "monitoring/prometheus"),
+            ("kilo", ""),
+            ("namespace", "monitoring"),
+            ("pod", "prometheus-5c4b3a291-q8w7e"),
+            ("prometheus_", ""),
+            ("quebec", ""),
+            ("service_name", "prometheus"),
+        ],
+    ),
+    (
+        &[
+            ("container", "prometheus"),
+            ("job", "monitoring/prometheus"),
+            ("namespace", "monitoring"),
+            ("pod", "prometheus-5c4b3a291-q8w7e"),
+            ("service_name", "prometheus"),
+        ],
+        &[("detected_level", "unknown")],
+        "\u{1b}[33mINFO \u{1b}[0m[2026-01-12T03:49:39.Z] prometheus: sierra india oscar",
+        None,
+        &[
+            ("_0m_2026_01_12T03_49_39_Z_", ""),
+            ("_33mINFO", ""),
+            ("container", "prometheus"),
+            ("detected_level", "unknown"),
+            ("india", ""),
+            ("job", "monitoring/prometheus"),
+            ("namespace", "monitoring"),
+            ("oscar", ""),
+            ("pod", "prometheus-5c4b3a291-q8w7e"),
+            ("prometheus_", ""),
+            ("service_name", "prometheus"),
+            ("sierra", ""),
+        ],
+    ),
+    (
+        &[
+            ("container", "prometheus"),
+            ("job", "monitoring/prometheus"),
+            ("namespace", "monitoring"),
+            ("pod", "prometheus-5c4b3a291-q8w7e"),
+            ("service_name", "prometheus"),
+        ],
+        &[("detected_level", "unknown")],
+        "\u{1b}[36mINFO \u{1b}[0m[2026-01-12T03:50:11.Z] prometheus: charlie bravo whiskey hotel",
+        None,
+        &[
+            ("_0m_2026_01_12T03_50_11_Z_", ""),
+            ("_36mINFO", ""),
+            ("bravo", ""),
+            ("charlie", ""),
+            ("container", "prometheus"),
+            ("detected_level", "unknown"),
+            ("hotel", ""),
+            ("job", "monitoring/prometheus"),
+            ("namespace", "monitoring"),
+            ("pod", "prometheus-5c4b3a291-q8w7e"),
+            ("prometheus_", ""),
+            ("service_name", "prometheus"),
+            ("whiskey", ""),
+        ],
+    ),
 ];
 
 #[test]
 fn logfmt_keep_empty() {
-    check(r##"{namespace="monitoring"} | logfmt --keep-empty"##, LOGFMT_KEEP_EMPTY);
+    check(
+        r##"{namespace="monitoring"} | logfmt --keep-empty"##,
+        LOGFMT_KEEP_EMPTY,
+    );
 }
 
 /// `parser-logfmt/196/range`
@@ -531,7 +743,10 @@ const LOGFMT_PARAMS: &[Case] = &[
 
 #[test]
 fn logfmt_params() {
-    check(r##"{namespace="monitoring"} | logfmt host, fwd_ip="fwd""##, LOGFMT_PARAMS);
+    check(
+        r##"{namespace="monitoring"} | logfmt host, fwd_ip="fwd""##,
+        LOGFMT_PARAMS,
+    );
 }
 
 /// `parser-logfmt/197/range`
@@ -554,7 +769,10 @@ const LOGFMT_STRICT_PARAMS: &[Case] = &[
 
 #[test]
 fn logfmt_strict_params() {
-    check(r##"{namespace="monitoring"} | logfmt --strict host, fwd_ip="fwd""##, LOGFMT_STRICT_PARAMS);
+    check(
+        r##"{namespace="monitoring"} | logfmt --strict host, fwd_ip="fwd""##,
+        LOGFMT_STRICT_PARAMS,
+    );
 }
 
 /// `parser-logfmt/198/fwd`
@@ -577,7 +795,10 @@ const LOGFMT_KEEP_EMPTY_STRICT_PARAM: &[Case] = &[
 
 #[test]
 fn logfmt_keep_empty_strict_param() {
-    check(r##"{namespace="monitoring"} | logfmt --keep-empty --strict host"##, LOGFMT_KEEP_EMPTY_STRICT_PARAM);
+    check(
+        r##"{namespace="monitoring"} | logfmt --keep-empty --strict host"##,
+        LOGFMT_KEEP_EMPTY_STRICT_PARAM,
+    );
 }
 
 /// `parser-regexp/203/range`
@@ -593,7 +814,10 @@ const REGEXP_GROUPS: &[Case] = &[
 
 #[test]
 fn regexp_groups() {
-    check(r##"{namespace="monitoring"} | regexp `(?P<method>\w+) (?P<path>[\w|/]+) \((?P<status>\d+?)\) (?P<duration>.*)`"##, REGEXP_GROUPS);
+    check(
+        r##"{namespace="monitoring"} | regexp `(?P<method>\w+) (?P<path>[\w|/]+) \((?P<status>\d+?)\) (?P<duration>.*)`"##,
+        REGEXP_GROUPS,
+    );
 }
 
 /// `parser-regexp/205/range`
@@ -609,23 +833,40 @@ const REGEXP_ANCHORED: &[Case] = &[
 
 #[test]
 fn regexp_anchored() {
-    check(r##"{namespace="monitoring"} | regexp `^(?P<ts>\S+) (?P<source>\w+)\[(?P<proc>[\w.]+)\]: (?P<msg>.*)$`"##, REGEXP_ANCHORED);
+    check(
+        r##"{namespace="monitoring"} | regexp `^(?P<ts>\S+) (?P<source>\w+)\[(?P<proc>[\w.]+)\]: (?P<msg>.*)$`"##,
+        REGEXP_ANCHORED,
+    );
 }
 
 /// `parser-regexp/208/range`
-const REGEXP_OPTIONAL_GROUP: &[Case] = &[
-(
-  &[("host", "fedora-htpc"), ("job", "systemd-journal"), ("priority", "err"), ("service_name", "systemd-journal"), ("unit", "cron.service")],
-  &[("detected_level", "error")],
-  "cron[6559]: ERR quebec juliet oscar bravo golf kilo tango",
-  None,
-  &[("detected_level", "error"), ("host", "fedora-htpc"), ("job", "systemd-journal"), ("priority", "err"), ("service_name", "systemd-journal"), ("unit", "cron.service")],
-),
-];
+const REGEXP_OPTIONAL_GROUP: &[Case] = &[(
+    &[
+        ("host", "fedora-htpc"),
+        ("job", "systemd-journal"),
+        ("priority", "err"),
+        ("service_name", "systemd-journal"),
+        ("unit", "cron.service"),
+    ],
+    &[("detected_level", "error")],
+    "cron[6559]: ERR quebec juliet oscar bravo golf kilo tango",
+    None,
+    &[
+        ("detected_level", "error"),
+        ("host", "fedora-htpc"),
+        ("job", "systemd-journal"),
+        ("priority", "err"),
+        ("service_name", "systemd-journal"),
+        ("unit", "cron.service"),
+    ],
+)];
 
 #[test]
 fn regexp_optional_group() {
-    check(r##"{job="systemd-journal"} | regexp `Failed password for (invalid user )?(?P<user>\S+) from (?P<src_ip>\S+) port (?P<port>\d+)`"##, REGEXP_OPTIONAL_GROUP);
+    check(
+        r##"{job="systemd-journal"} | regexp `Failed password for (invalid user )?(?P<user>\S+) from (?P<src_ip>\S+) port (?P<port>\d+)`"##,
+        REGEXP_OPTIONAL_GROUP,
+    );
 }
 
 /// `parser-regexp/209/range`
@@ -641,7 +882,10 @@ const REGEXP_DIGIT_NAME: &[Case] = &[
 
 #[test]
 fn regexp_digit_name() {
-    check(r##"{job="systemd-journal"} | regexp `(?P<_1st>\d+)`"##, REGEXP_DIGIT_NAME);
+    check(
+        r##"{job="systemd-journal"} | regexp `(?P<_1st>\d+)`"##,
+        REGEXP_DIGIT_NAME,
+    );
 }
 
 /// `parser-pattern/210/range`
@@ -657,7 +901,10 @@ const PATTERN_ACCESS_LOG: &[Case] = &[
 
 #[test]
 fn pattern_access_log() {
-    check(r##"{namespace="monitoring"} | pattern "<ip> - - <_> \"<method> <uri> <_>\" <status> <size> <_> \"<agent>\" <_>""##, PATTERN_ACCESS_LOG);
+    check(
+        r##"{namespace="monitoring"} | pattern "<ip> - - <_> \"<method> <uri> <_>\" <status> <size> <_> \"<agent>\" <_>""##,
+        PATTERN_ACCESS_LOG,
+    );
 }
 
 /// `parser-pattern/211/range`
@@ -680,7 +927,10 @@ const PATTERN_PARTIAL: &[Case] = &[
 
 #[test]
 fn pattern_partial() {
-    check(r##"{namespace="monitoring"} | pattern `<_> msg="<method> <path> (<status>) <latency>"`"##, PATTERN_PARTIAL);
+    check(
+        r##"{namespace="monitoring"} | pattern `<_> msg="<method> <path> (<status>) <latency>"`"##,
+        PATTERN_PARTIAL,
+    );
 }
 
 /// `parser-pattern/212/range`
@@ -696,7 +946,10 @@ const PATTERN_LEADING_LITERAL: &[Case] = &[
 
 #[test]
 fn pattern_leading_literal() {
-    check(r##"{namespace="monitoring"} | pattern `at=<level> <_> method=<method> path=<path> <_> status=<status> <_>`"##, PATTERN_LEADING_LITERAL);
+    check(
+        r##"{namespace="monitoring"} | pattern `at=<level> <_> method=<method> path=<path> <_> status=<status> <_>`"##,
+        PATTERN_LEADING_LITERAL,
+    );
 }
 
 /// `parser-pattern/214/range`
@@ -712,23 +965,40 @@ const PATTERN_TWO_CAPTURES: &[Case] = &[
 
 #[test]
 fn pattern_two_captures() {
-    check(r##"{namespace="monitoring"} | pattern "<method> <path>""##, PATTERN_TWO_CAPTURES);
+    check(
+        r##"{namespace="monitoring"} | pattern "<method> <path>""##,
+        PATTERN_TWO_CAPTURES,
+    );
 }
 
 /// `parser-pattern/216/range`
-const PATTERN_SSHD: &[Case] = &[
-(
-  &[("host", "fedora-htpc"), ("job", "systemd-journal"), ("priority", "err"), ("service_name", "systemd-journal"), ("unit", "cron.service")],
-  &[("detected_level", "error")],
-  "cron[6559]: ERR quebec juliet oscar bravo golf kilo tango",
-  None,
-  &[("detected_level", "error"), ("host", "fedora-htpc"), ("job", "systemd-journal"), ("priority", "err"), ("service_name", "systemd-journal"), ("unit", "cron.service")],
-),
-];
+const PATTERN_SSHD: &[Case] = &[(
+    &[
+        ("host", "fedora-htpc"),
+        ("job", "systemd-journal"),
+        ("priority", "err"),
+        ("service_name", "systemd-journal"),
+        ("unit", "cron.service"),
+    ],
+    &[("detected_level", "error")],
+    "cron[6559]: ERR quebec juliet oscar bravo golf kilo tango",
+    None,
+    &[
+        ("detected_level", "error"),
+        ("host", "fedora-htpc"),
+        ("job", "systemd-journal"),
+        ("priority", "err"),
+        ("service_name", "systemd-journal"),
+        ("unit", "cron.service"),
+    ],
+)];
 
 #[test]
 fn pattern_sshd() {
-    check(r##"{job="systemd-journal"} | pattern `<_> sshd[<pid>]: <msg>`"##, PATTERN_SSHD);
+    check(
+        r##"{job="systemd-journal"} | pattern `<_> sshd[<pid>]: <msg>`"##,
+        PATTERN_SSHD,
+    );
 }
 
 /// `parser-unpack/219/range`
@@ -744,7 +1014,10 @@ const UNPACK_LOGFMT_FILTER: &[Case] = &[
 
 #[test]
 fn unpack_logfmt_filter() {
-    check(r##"{namespace="monitoring"} | unpack | logfmt | level="error""##, UNPACK_LOGFMT_FILTER);
+    check(
+        r##"{namespace="monitoring"} | unpack | logfmt | level="error""##,
+        UNPACK_LOGFMT_FILTER,
+    );
 }
 
 /// `decolorize/159/range`
@@ -760,7 +1033,10 @@ const DECOLORIZE_LINES: &[Case] = &[
 
 #[test]
 fn decolorize_lines() {
-    check(r##"{namespace="monitoring"} | decolorize"##, DECOLORIZE_LINES);
+    check(
+        r##"{namespace="monitoring"} | decolorize"##,
+        DECOLORIZE_LINES,
+    );
 }
 
 /// `decolorize/160/range`
@@ -776,7 +1052,10 @@ const DECOLORIZE_THEN_FILTER_SEES_COLORS: &[Case] = &[
 
 #[test]
 fn decolorize_then_filter_sees_colors() {
-    check(r##"{namespace="monitoring"} | decolorize |= "ERROR""##, DECOLORIZE_THEN_FILTER_SEES_COLORS);
+    check(
+        r##"{namespace="monitoring"} | decolorize |= "ERROR""##,
+        DECOLORIZE_THEN_FILTER_SEES_COLORS,
+    );
 }
 
 /// `decolorize/161/range`
@@ -799,7 +1078,10 @@ const DECOLORIZE_THEN_LOGFMT: &[Case] = &[
 
 #[test]
 fn decolorize_then_logfmt() {
-    check(r##"{namespace="monitoring"} | decolorize | logfmt"##, DECOLORIZE_THEN_LOGFMT);
+    check(
+        r##"{namespace="monitoring"} | decolorize | logfmt"##,
+        DECOLORIZE_THEN_LOGFMT,
+    );
 }
 
 /// `drop-and-keep/357/fwd`
@@ -822,7 +1104,10 @@ const DROP_NAMES: &[Case] = &[
 
 #[test]
 fn drop_names() {
-    check(r##"{namespace="monitoring"} | logfmt | drop fwd, request_id, connect"##, DROP_NAMES);
+    check(
+        r##"{namespace="monitoring"} | logfmt | drop fwd, request_id, connect"##,
+        DROP_NAMES,
+    );
 }
 
 /// `drop-and-keep/360/range`
@@ -845,23 +1130,33 @@ const DROP_MATCHER: &[Case] = &[
 
 #[test]
 fn drop_matcher() {
-    check(r##"{namespace="monitoring"} | logfmt | drop level!="error""##, DROP_MATCHER);
+    check(
+        r##"{namespace="monitoring"} | logfmt | drop level!="error""##,
+        DROP_MATCHER,
+    );
 }
 
 /// `drop-and-keep/362/range`
-const KEEP_NOTHING_PRESENT: &[Case] = &[
-(
-  &[("container", "prometheus"), ("job", "monitoring/prometheus"), ("namespace", "monitoring"), ("pod", "prometheus-5c4b3a291-q8w7e"), ("service_name", "prometheus")],
-  &[],
-  "\u{1b}[36mWARN \u{1b}[0m[2026-01-12T03:59:43.Z] prometheus: november delta papa victor",
-  None,
-  &[],
-),
-];
+const KEEP_NOTHING_PRESENT: &[Case] = &[(
+    &[
+        ("container", "prometheus"),
+        ("job", "monitoring/prometheus"),
+        ("namespace", "monitoring"),
+        ("pod", "prometheus-5c4b3a291-q8w7e"),
+        ("service_name", "prometheus"),
+    ],
+    &[],
+    "\u{1b}[36mWARN \u{1b}[0m[2026-01-12T03:59:43.Z] prometheus: november delta papa victor",
+    None,
+    &[],
+)];
 
 #[test]
 fn keep_nothing_present() {
-    check(r##"{namespace="monitoring"} | logfmt | keep method, path, status"##, KEEP_NOTHING_PRESENT);
+    check(
+        r##"{namespace="monitoring"} | logfmt | keep method, path, status"##,
+        KEEP_NOTHING_PRESENT,
+    );
 }
 
 /// `drop-and-keep/365/range`
@@ -884,7 +1179,10 @@ const KEEP_MATCHER: &[Case] = &[
 
 #[test]
 fn keep_matcher() {
-    check(r##"{namespace="monitoring"} | logfmt | keep level=~"error|warn", app"##, KEEP_MATCHER);
+    check(
+        r##"{namespace="monitoring"} | logfmt | keep level=~"error|warn", app"##,
+        KEEP_MATCHER,
+    );
 }
 
 /// `lexical-whitespace-comments-keyword-case/035/range`
@@ -900,7 +1198,10 @@ const LABEL_FILTER_OR: &[Case] = &[
 
 #[test]
 fn label_filter_or() {
-    check(r##"{namespace="monitoring"} | logfmt | level="error" OR status >= 500"##, LABEL_FILTER_OR);
+    check(
+        r##"{namespace="monitoring"} | logfmt | level="error" OR status >= 500"##,
+        LABEL_FILTER_OR,
+    );
 }
 
 /// `label-filters-string-matchers/235/range`
@@ -916,23 +1217,42 @@ const LABEL_FILTER_EMPTY_STRING: &[Case] = &[
 
 #[test]
 fn label_filter_empty_string() {
-    check(r##"{namespace="monitoring"} | logfmt | level="""##, LABEL_FILTER_EMPTY_STRING);
+    check(
+        r##"{namespace="monitoring"} | logfmt | level="""##,
+        LABEL_FILTER_EMPTY_STRING,
+    );
 }
 
 /// `use-case-systemd-journal/586/range`
-const PATTERN_THEN_IP_FILTER: &[Case] = &[
-(
-  &[("host", "fedora-htpc"), ("job", "systemd-journal"), ("priority", "warning"), ("service_name", "systemd-journal"), ("unit", "sshd.service")],
-  &[("detected_level", "unknown")],
-  "Invalid user pi from 192.16.176.41 port 12854",
-  None,
-  &[("detected_level", "unknown"), ("host", "fedora-htpc"), ("job", "systemd-journal"), ("port", "12854"), ("priority", "warning"), ("service_name", "systemd-journal"), ("src_ip", "192.16.176.41"), ("unit", "sshd.service")],
-),
-];
+const PATTERN_THEN_IP_FILTER: &[Case] = &[(
+    &[
+        ("host", "fedora-htpc"),
+        ("job", "systemd-journal"),
+        ("priority", "warning"),
+        ("service_name", "systemd-journal"),
+        ("unit", "sshd.service"),
+    ],
+    &[("detected_level", "unknown")],
+    "Invalid user pi from 192.16.176.41 port 12854",
+    None,
+    &[
+        ("detected_level", "unknown"),
+        ("host", "fedora-htpc"),
+        ("job", "systemd-journal"),
+        ("port", "12854"),
+        ("priority", "warning"),
+        ("service_name", "systemd-journal"),
+        ("src_ip", "192.16.176.41"),
+        ("unit", "sshd.service"),
+    ],
+)];
 
 #[test]
 fn pattern_then_ip_filter() {
-    check(r##"{job="systemd-journal", unit="sshd.service"} | pattern `<_> from <src_ip> port <port> <_>` | src_ip != ip("10.0.0.0/8")"##, PATTERN_THEN_IP_FILTER);
+    check(
+        r##"{job="systemd-journal", unit="sshd.service"} | pattern `<_> from <src_ip> port <port> <_>` | src_ip != ip("10.0.0.0/8")"##,
+        PATTERN_THEN_IP_FILTER,
+    );
 }
 
 /// `ip-filters/158/range`
@@ -948,39 +1268,74 @@ const JSON_IP_NOT_IN: &[Case] = &[
 
 #[test]
 fn json_ip_not_in() {
-    check(r##"{job="traefik-access"} | json | ClientHost != ip("192.168.1.0/24") | __error__="""##, JSON_IP_NOT_IN);
+    check(
+        r##"{job="traefik-access"} | json | ClientHost != ip("192.168.1.0/24") | __error__="""##,
+        JSON_IP_NOT_IN,
+    );
 }
 
 /// `use-case-systemd-journal/587/range`
-const STRICT_LOGFMT_CLEAN_ONLY: &[Case] = &[
-(
-  &[("host", "fedora-htpc"), ("job", "systemd-journal"), ("priority", "err"), ("service_name", "systemd-journal"), ("unit", "cron.service")],
-  &[("detected_level", "error")],
-  "cron[6559]: ERR quebec juliet oscar bravo golf kilo tango",
-  None,
-  &[("detected_level", "error"), ("host", "fedora-htpc"), ("job", "systemd-journal"), ("priority", "err"), ("service_name", "systemd-journal"), ("unit", "cron.service")],
-),
-];
+const STRICT_LOGFMT_CLEAN_ONLY: &[Case] = &[(
+    &[
+        ("host", "fedora-htpc"),
+        ("job", "systemd-journal"),
+        ("priority", "err"),
+        ("service_name", "systemd-journal"),
+        ("unit", "cron.service"),
+    ],
+    &[("detected_level", "error")],
+    "cron[6559]: ERR quebec juliet oscar bravo golf kilo tango",
+    None,
+    &[
+        ("detected_level", "error"),
+        ("host", "fedora-htpc"),
+        ("job", "systemd-journal"),
+        ("priority", "err"),
+        ("service_name", "systemd-journal"),
+        ("unit", "cron.service"),
+    ],
+)];
 
 #[test]
 fn strict_logfmt_clean_only() {
-    check(r##"{job="systemd-journal", unit="cron.service"} | logfmt --strict | __error__="""##, STRICT_LOGFMT_CLEAN_ONLY);
+    check(
+        r##"{job="systemd-journal", unit="cron.service"} | logfmt --strict | __error__="""##,
+        STRICT_LOGFMT_CLEAN_ONLY,
+    );
 }
 
 /// `grafana/structured-metadata-filter`
-const METADATA_LABEL_FILTER: &[Case] = &[
-(
-  &[("app", "shop"), ("dyno", "web.1"), ("level", "debug"), ("service_name", "shop"), ("source", "heroku")],
-  &[("detected_level", "debug"), ("trace_id", "07c8dd9e64e07c4a")],
-  "2026-01-12T03:52:17.035838Z app[web.1]: DEBUG -- : cache hit key=user:5725 ttl=472s",
-  None,
-  &[("app", "shop"), ("detected_level", "debug"), ("dyno", "web.1"), ("level", "debug"), ("service_name", "shop"), ("source", "heroku"), ("trace_id", "07c8dd9e64e07c4a")],
-),
-];
+const METADATA_LABEL_FILTER: &[Case] = &[(
+    &[
+        ("app", "shop"),
+        ("dyno", "web.1"),
+        ("level", "debug"),
+        ("service_name", "shop"),
+        ("source", "heroku"),
+    ],
+    &[
+        ("detected_level", "debug"),
+        ("trace_id", "07c8dd9e64e07c4a"),
+    ],
+    "2026-01-12T03:52:17.035838Z app[web.1]: DEBUG -- : cache hit key=user:5725 ttl=472s",
+    None,
+    &[
+        ("app", "shop"),
+        ("detected_level", "debug"),
+        ("dyno", "web.1"),
+        ("level", "debug"),
+        ("service_name", "shop"),
+        ("source", "heroku"),
+        ("trace_id", "07c8dd9e64e07c4a"),
+    ],
+)];
 
 #[test]
 fn metadata_label_filter() {
-    check(r##"{source="heroku", app="shop"} | trace_id=~"a.*""##, METADATA_LABEL_FILTER);
+    check(
+        r##"{source="heroku", app="shop"} | trace_id=~"a.*""##,
+        METADATA_LABEL_FILTER,
+    );
 }
 
 /// `use-case-remediation-decision-jsonl/563/range`
@@ -996,7 +1351,10 @@ const JSON_NUMBER_AND_STRING_FILTERS: &[Case] = &[
 
 #[test]
 fn json_number_and_string_filters() {
-    check(r##"{job="remediation-decisions"} | json | confidence >= 95 and success="true""##, JSON_NUMBER_AND_STRING_FILTERS);
+    check(
+        r##"{job="remediation-decisions"} | json | confidence >= 95 and success="true""##,
+        JSON_NUMBER_AND_STRING_FILTERS,
+    );
 }
 
 /// `parser-json-no-params/174/fwd`
@@ -1012,7 +1370,10 @@ const JSON_EXTRACTED_LABEL_FILTER: &[Case] = &[
 
 #[test]
 fn json_extracted_label_filter() {
-    check(r##"{job="remediation-decisions"} | json | success_extracted="false""##, JSON_EXTRACTED_LABEL_FILTER);
+    check(
+        r##"{job="remediation-decisions"} | json | success_extracted="false""##,
+        JSON_EXTRACTED_LABEL_FILTER,
+    );
 }
 
 /// `line-format/268/range`
@@ -1035,7 +1396,10 @@ const JSON_LINE_FORMAT_THEN_LOGFMT: &[Case] = &[
 
 #[test]
 fn json_line_format_then_logfmt() {
-    check(r##"{namespace="monitoring"} | json | line_format "{{.msg}}" | logfmt | line_format "{{.level}}: {{.msg}}""##, JSON_LINE_FORMAT_THEN_LOGFMT);
+    check(
+        r##"{namespace="monitoring"} | json | line_format "{{.msg}}" | logfmt | line_format "{{.level}}: {{.msg}}""##,
+        JSON_LINE_FORMAT_THEN_LOGFMT,
+    );
 }
 
 /// `label-format/277/range`
@@ -1051,7 +1415,10 @@ const LABEL_FORMAT_RENAME_EXTRACTED: &[Case] = &[
 
 #[test]
 fn label_format_rename_extracted() {
-    check(r##"{job="remediation-decisions"} | json | label_format success=success_extracted | success="false""##, LABEL_FORMAT_RENAME_EXTRACTED);
+    check(
+        r##"{job="remediation-decisions"} | json | label_format success=success_extracted | success="false""##,
+        LABEL_FORMAT_RENAME_EXTRACTED,
+    );
 }
 
 /// `label-format/270/range`
@@ -1067,7 +1434,10 @@ const LABEL_FORMAT_RENAME_MISSING_SOURCE: &[Case] = &[
 
 #[test]
 fn label_format_rename_missing_source() {
-    check(r##"{namespace="monitoring"} | logfmt | label_format http_status=status, router_code=code"##, LABEL_FORMAT_RENAME_MISSING_SOURCE);
+    check(
+        r##"{namespace="monitoring"} | logfmt | label_format http_status=status, router_code=code"##,
+        LABEL_FORMAT_RENAME_MISSING_SOURCE,
+    );
 }
 
 /// `label-format/273/fwd`
@@ -1090,7 +1460,10 @@ const LABEL_FORMAT_TEMPLATE_OVERRIDES_PARSED: &[Case] = &[
 
 #[test]
 fn label_format_template_overrides_parsed() {
-    check(r##"{namespace="monitoring"} | logfmt | label_format level="{{ upper .at }}""##, LABEL_FORMAT_TEMPLATE_OVERRIDES_PARSED);
+    check(
+        r##"{namespace="monitoring"} | logfmt | label_format level="{{ upper .at }}""##,
+        LABEL_FORMAT_TEMPLATE_OVERRIDES_PARSED,
+    );
 }
 
 /// `label-format/276/range`
@@ -1106,7 +1479,10 @@ const LABEL_FORMAT_LINE_LENGTH: &[Case] = &[
 
 #[test]
 fn label_format_line_length() {
-    check(r##"{namespace="monitoring"} | logfmt | label_format line_len="{{ __line__ | len }}""##, LABEL_FORMAT_LINE_LENGTH);
+    check(
+        r##"{namespace="monitoring"} | logfmt | label_format line_len="{{ __line__ | len }}""##,
+        LABEL_FORMAT_LINE_LENGTH,
+    );
 }
 
 /// `template-functions-date-and-time/353/range`
@@ -1129,7 +1505,10 @@ const LINE_FORMAT_ERROR_KEEPS_LINE: &[Case] = &[
 
 #[test]
 fn line_format_error_keeps_line() {
-    check(r##"{namespace="monitoring"} | logfmt | line_format `{{ .elapsed | duration }}`"##, LINE_FORMAT_ERROR_KEEPS_LINE);
+    check(
+        r##"{namespace="monitoring"} | logfmt | line_format `{{ .elapsed | duration }}`"##,
+        LINE_FORMAT_ERROR_KEEPS_LINE,
+    );
 }
 
 /// `pipeline-stage-ordering/367/range`
@@ -1152,23 +1531,33 @@ const LINE_FORMAT_OF_MISSING_LABEL: &[Case] = &[
 
 #[test]
 fn line_format_of_missing_label() {
-    check(r##"{namespace="monitoring"} |= "error" | json | line_format "{{.err}}""##, LINE_FORMAT_OF_MISSING_LABEL);
+    check(
+        r##"{namespace="monitoring"} |= "error" | json | line_format "{{.err}}""##,
+        LINE_FORMAT_OF_MISSING_LABEL,
+    );
 }
 
 /// `pipeline-stage-ordering/372/range`
-const KEEP_THEN_LINE_FORMAT: &[Case] = &[
-(
-  &[("container", "prometheus"), ("job", "monitoring/prometheus"), ("namespace", "monitoring"), ("pod", "prometheus-5c4b3a291-q8w7e"), ("service_name", "prometheus")],
-  &[],
-  "\u{1b}[36mWARN \u{1b}[0m[2026-01-12T03:59:43.Z] prometheus: november delta papa victor",
-  Some(" "),
-  &[],
-),
-];
+const KEEP_THEN_LINE_FORMAT: &[Case] = &[(
+    &[
+        ("container", "prometheus"),
+        ("job", "monitoring/prometheus"),
+        ("namespace", "monitoring"),
+        ("pod", "prometheus-5c4b3a291-q8w7e"),
+        ("service_name", "prometheus"),
+    ],
+    &[],
+    "\u{1b}[36mWARN \u{1b}[0m[2026-01-12T03:59:43.Z] prometheus: november delta papa victor",
+    Some(" "),
+    &[],
+)];
 
 #[test]
 fn keep_then_line_format() {
-    check(r##"{namespace="monitoring"} | logfmt | keep code, status | line_format "{{.code}} {{.status}}""##, KEEP_THEN_LINE_FORMAT);
+    check(
+        r##"{namespace="monitoring"} | logfmt | keep code, status | line_format "{{.code}} {{.status}}""##,
+        KEEP_THEN_LINE_FORMAT,
+    );
 }
 
 /// `multiple-parsers/222/range`
@@ -1191,7 +1580,10 @@ const JSON_LINE_FORMAT_LOGFMT_FIRST_WINS: &[Case] = &[
 
 #[test]
 fn json_line_format_logfmt_first_wins() {
-    check(r##"{namespace="monitoring"} | json | line_format "{{.log}}" | logfmt"##, JSON_LINE_FORMAT_LOGFMT_FIRST_WINS);
+    check(
+        r##"{namespace="monitoring"} | json | line_format "{{.log}}" | logfmt"##,
+        JSON_LINE_FORMAT_LOGFMT_FIRST_WINS,
+    );
 }
 
 /// `multiple-parsers/223/range`
@@ -1214,7 +1606,10 @@ const LOGFMT_LINE_FORMAT_JSON: &[Case] = &[
 
 #[test]
 fn logfmt_line_format_json() {
-    check(r##"{namespace="monitoring"} | logfmt | line_format "{{.msg}}" | json"##, LOGFMT_LINE_FORMAT_JSON);
+    check(
+        r##"{namespace="monitoring"} | logfmt | line_format "{{.msg}}" | json"##,
+        LOGFMT_LINE_FORMAT_JSON,
+    );
 }
 
 /// `template-functions-regex/321/fwd`
@@ -1237,7 +1632,10 @@ const LABEL_FORMAT_COUNT_THEN_NUMERIC_FILTER: &[Case] = &[
 
 #[test]
 fn label_format_count_then_numeric_filter() {
-    check(r##"{app="shop"} | label_format errs=`{{ __line__ | count "(?i)error" }}` | errs > 1"##, LABEL_FORMAT_COUNT_THEN_NUMERIC_FILTER);
+    check(
+        r##"{app="shop"} | label_format errs=`{{ __line__ | count "(?i)error" }}` | errs > 1"##,
+        LABEL_FORMAT_COUNT_THEN_NUMERIC_FILTER,
+    );
 }
 
 /// `use-case-heroku-router-and-app-logs/538/range`
@@ -1260,29 +1658,63 @@ const IP_FILTER_THEN_LINE_FORMAT: &[Case] = &[
 
 #[test]
 fn ip_filter_then_line_format() {
-    check(r##"{source="heroku", app="shop"} | logfmt | fwd = ip("10.0.0.0/8") | line_format "{{.fwd}} {{.path}}""##, IP_FILTER_THEN_LINE_FORMAT);
+    check(
+        r##"{source="heroku", app="shop"} | logfmt | fwd = ip("10.0.0.0/8") | line_format "{{.fwd}} {{.path}}""##,
+        IP_FILTER_THEN_LINE_FORMAT,
+    );
 }
 
 /// `use-case-systemd-journal/585/range`
 const JSON_PARAMS_LINE_FORMAT: &[Case] = &[
-(
-  &[("host", "fedora-htpc"), ("job", "systemd-journal"), ("priority", "info"), ("service_name", "systemd-journal"), ("unit", "kernel")],
-  &[("detected_level", "unknown")],
-  "[43310.965569] usb 1-1: new high-speed USB device number 13 using xhci_hcd",
-  Some("kernel[]: "),
-  &[("MESSAGE", ""), ("detected_level", "unknown"), ("host", "fedora-htpc"), ("job", "systemd-journal"), ("pid", ""), ("priority", "info"), ("service_name", "systemd-journal"), ("unit", "kernel")],
-),
-(
-  &[("host", "fedora-htpc"), ("job", "systemd-journal"), ("priority", "err"), ("service_name", "systemd-journal"), ("unit", "cron.service")],
-  &[("detected_level", "error")],
-  "cron[6559]: ERR quebec juliet oscar bravo golf kilo tango",
-  Some("cron.service[]: "),
-  &[("__error__", "JSONParserErr"), ("detected_level", "error"), ("host", "fedora-htpc"), ("job", "systemd-journal"), ("priority", "err"), ("service_name", "systemd-journal"), ("unit", "cron.service")],
-),
+    (
+        &[
+            ("host", "fedora-htpc"),
+            ("job", "systemd-journal"),
+            ("priority", "info"),
+            ("service_name", "systemd-journal"),
+            ("unit", "kernel"),
+        ],
+        &[("detected_level", "unknown")],
+        "[43310.965569] usb 1-1: new high-speed USB device number 13 using xhci_hcd",
+        Some("kernel[]: "),
+        &[
+            ("MESSAGE", ""),
+            ("detected_level", "unknown"),
+            ("host", "fedora-htpc"),
+            ("job", "systemd-journal"),
+            ("pid", ""),
+            ("priority", "info"),
+            ("service_name", "systemd-journal"),
+            ("unit", "kernel"),
+        ],
+    ),
+    (
+        &[
+            ("host", "fedora-htpc"),
+            ("job", "systemd-journal"),
+            ("priority", "err"),
+            ("service_name", "systemd-journal"),
+            ("unit", "cron.service"),
+        ],
+        &[("detected_level", "error")],
+        "cron[6559]: ERR quebec juliet oscar bravo golf kilo tango",
+        Some("cron.service[]: "),
+        &[
+            ("__error__", "JSONParserErr"),
+            ("detected_level", "error"),
+            ("host", "fedora-htpc"),
+            ("job", "systemd-journal"),
+            ("priority", "err"),
+            ("service_name", "systemd-journal"),
+            ("unit", "cron.service"),
+        ],
+    ),
 ];
 
 #[test]
 fn json_params_line_format() {
-    check(r##"{job="systemd-journal"} | json MESSAGE, unit="_SYSTEMD_UNIT", pid="_PID" | line_format "{{.unit}}[{{.pid}}]: {{.MESSAGE}}""##, JSON_PARAMS_LINE_FORMAT);
+    check(
+        r##"{job="systemd-journal"} | json MESSAGE, unit="_SYSTEMD_UNIT", pid="_PID" | line_format "{{.unit}}[{{.pid}}]: {{.MESSAGE}}""##,
+        JSON_PARAMS_LINE_FORMAT,
+    );
 }
-

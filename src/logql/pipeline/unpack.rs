@@ -3,7 +3,9 @@
 //! its other top-level string members become labels and `_entry` the new
 //! line. Without `_entry` nothing changes.
 
-use super::json::{push_json_string, unescape_into, Event, JsonError, ValueType, Walker, JSON_PARSER_ERR};
+use super::json::{
+    push_json_string, unescape_into, Event, Flow, JsonError, ValueType, Walker, JSON_PARSER_ERR,
+};
 use super::labels::{sanitize_into, LabelsBuilder, EXTRACTED_SUFFIX};
 
 const PACKED_ENTRY_KEY: &str = "_entry";
@@ -28,7 +30,7 @@ impl UnpackStage {
     /// Unpacks `line`: on success with `_entry`, writes the new line into
     /// `out` and returns true. Errors set `JSONParserErr` and leave the line.
     pub fn process(&mut self, line: &str, lbs: &mut LabelsBuilder, out: &mut String) -> bool {
-        if line.is_empty() {
+        if line.is_empty() || lbs.parsers_idle() {
             return false;
         }
         if line.as_bytes()[0] != b'{' {
@@ -48,16 +50,16 @@ impl UnpackStage {
         let mut packed = false;
         let res = walker.walk(line, false, &mut |ev| {
             let Event::Member { key, value, ty } = ev else {
-                return Ok(());
+                return Ok(Flow::Continue);
             };
             if ty != ValueType::String {
-                return Ok(());
+                return Ok(Flow::Continue);
             }
             if key == PACKED_ENTRY_KEY {
                 out.clear();
                 unescape_into(value, out).map_err(|_| JsonError::MalformedStringEscape)?;
                 packed = true;
-                return Ok(());
+                return Ok(Flow::Continue);
             }
             name.clear();
             name.push_str(key);
@@ -70,7 +72,7 @@ impl UnpackStage {
             let mid = buf.len();
             push_json_string(value, buf);
             spans.push((start, mid, buf.len()));
-            Ok(())
+            Ok(Flow::Continue)
         });
         if let Err(e) = res {
             lbs.set_error_with_details(JSON_PARSER_ERR, e.as_str());
@@ -93,6 +95,8 @@ impl UnpackStage {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    type Pairs = &'static [(&'static str, &'static str)];
     use crate::model::Labels;
     use std::sync::Arc;
 
@@ -116,10 +120,20 @@ mod tests {
 
     #[test]
     fn unpacks_only_with_entry() {
-        let cases: &[(&[(&str, &str)], &str, &str, &str)] = &[
-            (&[], r#"{"_entry":"hello \"w\"","app":"web","n":1}"#, r#"app="web""#, "hello \"w\""),
+        let cases: &[(Pairs, &str, &str, &str)] = &[
+            (
+                &[],
+                r#"{"_entry":"hello \"w\"","app":"web","n":1}"#,
+                r#"app="web""#,
+                "hello \"w\"",
+            ),
             (&[], r#"{"app":"web"}"#, "", r#"{"app":"web"}"#),
-            (&[("app", "x")], r#"{"app":"web","_entry":"l"}"#, r#"app_extracted="web""#, "l"),
+            (
+                &[("app", "x")],
+                r#"{"app":"web","_entry":"l"}"#,
+                r#"app_extracted="web""#,
+                "l",
+            ),
             (&[], r#"{"my-key":"v","_entry":"l"}"#, r#"my_key="v""#, "l"),
             (
                 &[],

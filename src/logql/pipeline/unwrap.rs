@@ -63,7 +63,9 @@ impl UnwrapStage {
         }
         let converted = match self.conversion {
             UnwrapConversion::Plain => parse_go_float(raw),
-            UnwrapConversion::Duration | UnwrapConversion::DurationSeconds => parse_go_duration(raw).map(seconds),
+            UnwrapConversion::Duration | UnwrapConversion::DurationSeconds => {
+                parse_go_duration(raw).map(seconds)
+            }
             UnwrapConversion::Bytes => parse_bytes(raw).map(|b| b as f64),
         };
         let value = match converted {
@@ -89,7 +91,11 @@ mod tests {
     use crate::model::{Labels, MatchOp, Matcher};
     use std::sync::Arc;
 
-    fn unwrap(label: &str, conversion: UnwrapConversion, post: Vec<LabelFilterExpr>) -> UnwrapStage {
+    fn unwrap(
+        label: &str,
+        conversion: UnwrapConversion,
+        post: Vec<LabelFilterExpr>,
+    ) -> UnwrapStage {
         UnwrapStage::new(&Unwrap {
             label: label.into(),
             conversion,
@@ -120,10 +126,17 @@ mod tests {
         assert_eq!(run(&bytes, &[("v", "5 MiB")]), ok(5.0 * 1024.0 * 1024.0));
         assert_eq!(run(&bytes, &[("v", "45205")]), ok(45205.0));
         assert_eq!(run(&plain, &[]), (None, String::new(), String::new()));
-        assert_eq!(run(&plain, &[("v", "")]), (None, String::new(), String::new()));
+        assert_eq!(
+            run(&plain, &[("v", "")]),
+            (None, String::new(), String::new())
+        );
         assert_eq!(
             run(&dur, &[("v", "oops")]),
-            (Some(0.0), "SampleExtractionErr".into(), r#"time: invalid duration "oops""#.into())
+            (
+                Some(0.0),
+                "SampleExtractionErr".into(),
+                r#"time: invalid duration "oops""#.into()
+            )
         );
         assert_eq!(
             run(&plain, &[("v", "12ms")]),
@@ -141,7 +154,9 @@ mod tests {
         let u = unwrap("v", UnwrapConversion::Duration, vec![clean]);
         assert_eq!(run(&u, &[("v", "oops")]).0, None);
         assert_eq!(run(&u, &[("v", "2s")]).0, Some(2.0));
-        let other = LabelFilterExpr::Matcher(Matcher::new("__error__", MatchOp::Neq, "SampleExtractionErr").unwrap());
+        let other = LabelFilterExpr::Matcher(
+            Matcher::new("__error__", MatchOp::Neq, "SampleExtractionErr").unwrap(),
+        );
         let u = unwrap("v", UnwrapConversion::Plain, vec![other]);
         assert_eq!(run(&u, &[("v", "x")]).0, None);
     }
