@@ -40,35 +40,56 @@ pub enum Category {
 
 /// A final label set of an entry, shared by every entry that ends with the
 /// same labels.
+///
+/// Kept compact (one string with every name and value) until a caller asks
+/// for [`Labels`]: building a label set per entry costs one allocation, and
+/// label sets that are only compared or hashed never allocate more.
 #[derive(Debug)]
 pub struct LabelsResult {
-    all: Labels,
-    categories: Box<[Category]>,
+    /// Names and values, back to back.
+    text: String,
+    /// Per label, in name order: name start, value start, value end, category.
+    items: Box<[(u32, u32, u32, Category)]>,
     hash: u64,
+    all: OnceLock<Labels>,
     stream: OnceLock<Labels>,
     structured_metadata: OnceLock<Labels>,
     parsed: OnceLock<Labels>,
 }
 
 impl LabelsResult {
-    /// Builds a result from labels sorted by name, each with its category.
-    pub(crate) fn new(labels: Vec<(Category, Label)>) -> LabelsResult {
-        let hash = hash_labels(
-            labels
-                .iter()
-                .map(|(c, l)| (*c, l.name.as_str(), l.value.as_str())),
-        );
+    /// Builds a result from labels sorted by name (names unique).
+    pub(crate) fn new<'a>(
+        labels: impl Iterator<Item = (Category, &'a str, &'a str)> + Clone,
+    ) -> LabelsResult {
+        let hash = hash_labels(labels.clone());
         LabelsResult::with_hash(labels, hash)
     }
 
     /// Like [`Self::new`] when the caller already hashed the labels.
-    fn with_hash(labels: Vec<(Category, Label)>, hash: u64) -> LabelsResult {
-        let categories = labels.iter().map(|(c, _)| *c).collect();
-        let all = Labels::from_sorted(labels.into_iter().map(|(_, l)| l).collect());
+    fn with_hash<'a>(
+        labels: impl Iterator<Item = (Category, &'a str, &'a str)> + Clone,
+        hash: u64,
+    ) -> LabelsResult {
+        let (mut len, mut n) = (0, 0);
+        for (_, name, value) in labels.clone() {
+            len += name.len() + value.len();
+            n += 1;
+        }
+        let mut text = String::with_capacity(len);
+        let mut items = Vec::with_capacity(n);
+        for (c, name, value) in labels {
+            let a = text.len() as u32;
+            text.push_str(name);
+            let b = text.len() as u32;
+            text.push_str(value);
+            items.push((a, b, text.len() as u32, c));
+        }
         LabelsResult {
-            all,
-            categories,
+            text,
+            items: items.into(),
             hash,
+            all: OnceLock::new(),
             stream: OnceLock::new(),
             structured_metadata: OnceLock::new(),
             parsed: OnceLock::new(),
@@ -80,41 +101,74 @@ impl LabelsResult {
         LabelsResult::new(
             labels
                 .iter()
-                .map(|l| (Category::Stream, l.clone()))
-                .collect(),
+                .map(|l| (Category::Stream, l.name.as_str(), l.value.as_str())),
         )
     }
 
-    fn category(&self, c: Category) -> Labels {
+    /// The labels with their categories, in name order, without building
+    /// [`Labels`].
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (Category, &str, &str)> {
+        self.items.iter().map(|&(a, b, e, c)| {
+            let name = self.text.get(a as usize..b as usize).unwrap_or("");
+            let value = self.text.get(b as usize..e as usize).unwrap_or("");
+            (c, name, value)
+        })
+    }
+
+    /// Number of labels.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// True when the set is empty.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// The value of a label.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        let i = self
+            .items
+            .binary_search_by(|&(a, b, _, _)| {
+                self.text
+                    .get(a as usize..b as usize)
+                    .unwrap_or("")
+                    .cmp(name)
+            })
+            .ok()?;
+        self.iter().nth(i).map(|(_, _, v)| v)
+    }
+
+    fn build(&self, only: Option<Category>) -> Labels {
         let v = self
-            .all
             .iter()
-            .zip(self.categories.iter())
-            .filter(|(_, cat)| **cat == c)
-            .map(|(l, _)| l.clone())
+            .filter(|(c, _, _)| only.is_none_or(|o| o == *c))
+            .map(|(_, n, v)| Label::new(n, v))
             .collect();
         Labels::from_sorted(v)
     }
 
     /// The stream labels (without those `drop` / `keep` removed).
     pub fn stream(&self) -> &Labels {
-        self.stream.get_or_init(|| self.category(Category::Stream))
+        self.stream
+            .get_or_init(|| self.build(Some(Category::Stream)))
     }
 
     /// The structured metadata labels.
     pub fn structured_metadata(&self) -> &Labels {
         self.structured_metadata
-            .get_or_init(|| self.category(Category::StructuredMetadata))
+            .get_or_init(|| self.build(Some(Category::StructuredMetadata)))
     }
 
     /// Labels added by stages, including `__error__` and `__error_details__`.
     pub fn parsed(&self) -> &Labels {
-        self.parsed.get_or_init(|| self.category(Category::Parsed))
+        self.parsed
+            .get_or_init(|| self.build(Some(Category::Parsed)))
     }
 
     /// Every label merged, as Loki shows them without `categorize-labels`.
     pub fn all(&self) -> &Labels {
-        &self.all
+        self.all.get_or_init(|| self.build(None))
     }
 
     /// A hash of the categorized label set (equal sets hash equal).
@@ -124,29 +178,20 @@ impl LabelsResult {
 
     /// The `__error__` value, if the entry carries one.
     pub fn error(&self) -> Option<&str> {
-        self.all.get(ERROR_LABEL)
-    }
-
-    /// The labels paired with their categories, in name order.
-    pub fn categorized(&self) -> impl Iterator<Item = (Category, &Label)> {
-        self.categories.iter().copied().zip(self.all.iter())
+        self.get(ERROR_LABEL)
     }
 
     fn same_as<'a>(
         &self,
         other: impl ExactSizeIterator<Item = (Category, &'a str, &'a str)>,
     ) -> bool {
-        self.all.len() == other.len()
-            && self
-                .categorized()
-                .zip(other)
-                .all(|((c, l), (oc, on, ov))| c == oc && l.name == on && l.value == ov)
+        self.items.len() == other.len() && self.iter().zip(other).all(|(a, b)| a == b)
     }
 }
 
 impl PartialEq for LabelsResult {
     fn eq(&self, o: &Self) -> bool {
-        self.hash == o.hash && self.all == o.all && self.categories == o.categories
+        self.hash == o.hash && self.same_as(o.iter())
     }
 }
 
@@ -808,7 +853,7 @@ impl LabelsBuilder {
         }
     }
 
-    fn merged(&self) -> impl ExactSizeIterator<Item = (Category, &str, &str)> + '_ {
+    fn merged(&self) -> impl ExactSizeIterator<Item = (Category, &str, &str)> + Clone + '_ {
         self.scratch
             .iter()
             .map(move |(c, src)| (*c, self.name_of(*src), self.value_of(*src)))
@@ -854,12 +899,7 @@ impl LabelsBuilder {
         self.collect();
         let hash = hash_labels(self.merged());
         cache.intern(hash, self.merged(), || {
-            LabelsResult::with_hash(
-                self.merged()
-                    .map(|(c, n, v)| (c, Label::new(n, v)))
-                    .collect(),
-                hash,
-            )
+            LabelsResult::with_hash(self.merged(), hash)
         })
     }
 
@@ -912,15 +952,7 @@ impl LabelsBuilder {
         picked.dedup_by(|a, b| a.0 == b.0);
         let items = || picked.iter().map(|(n, v)| (Category::Stream, *n, *v));
         let hash = hash_labels(items());
-        cache.intern(hash, items(), || {
-            LabelsResult::with_hash(
-                picked
-                    .iter()
-                    .map(|(n, v)| (Category::Stream, Label::new(*n, *v)))
-                    .collect(),
-                hash,
-            )
-        })
+        cache.intern(hash, items(), || LabelsResult::with_hash(items(), hash))
     }
 }
 
@@ -1112,7 +1144,7 @@ impl ResultCache {
     pub(crate) fn new(base: Arc<LabelsResult>) -> ResultCache {
         ResultCache {
             base,
-            empty: Arc::new(LabelsResult::new(Vec::new())),
+            empty: Arc::new(LabelsResult::new(std::iter::empty())),
             map: HashMap::default(),
         }
     }
