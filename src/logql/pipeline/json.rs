@@ -301,7 +301,8 @@ pub(crate) fn push_json_string(raw: &str, out: &mut String) {
         out.truncate(start);
         return;
     }
-    if out.as_bytes()[start..].iter().any(|b| *b >= 0x80) && out[start..].contains('\u{FFFD}') {
+    if memchr::memchr(0xEF, &out.as_bytes()[start..]).is_some() && out[start..].contains('\u{FFFD}')
+    {
         let fixed = out[start..].replace('\u{FFFD}', " ");
         out.truncate(start);
         out.push_str(&fixed);

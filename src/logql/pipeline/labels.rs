@@ -352,6 +352,12 @@ pub struct LabelsBuilder {
     err: String,
     err_details: String,
     scratch: Vec<(Category, Src)>,
+    /// Names (as hashes) of the last sorted merge and its sort order: lines
+    /// of a stream usually yield the same names, so the order is reused.
+    sort_sig: Vec<u64>,
+    sort_perm: Vec<u32>,
+    sig: Vec<u64>,
+    unsorted: Vec<(Category, Src)>,
     /// Metadata labels set for this entry (collision checks are needed only then).
     metadata: usize,
     hints: Option<Arc<Hints>>,
@@ -380,6 +386,10 @@ impl LabelsBuilder {
             err: String::new(),
             err_details: String::new(),
             scratch: Vec::new(),
+            sort_sig: Vec::new(),
+            sort_perm: Vec::new(),
+            sig: Vec::new(),
+            unsorted: Vec::new(),
             metadata: 0,
             hints: None,
             required_done: 0,
@@ -797,13 +807,16 @@ impl LabelsBuilder {
 
     /// Fills `scratch` with the merged view, sorted by name.
     fn collect(&mut self) {
-        let mut out = std::mem::take(&mut self.scratch);
+        let mut out = std::mem::take(&mut self.unsorted);
+        let mut sig = std::mem::take(&mut self.sig);
         out.clear();
+        sig.clear();
         for (i, l) in self.stream.iter().enumerate() {
             if self.is_deleted(&l.name) || self.live(&l.name).is_some() {
                 continue;
             }
             out.push((Category::Stream, Src::Stream(i)));
+            sig.push(i as u64 | 1 << 63);
         }
         for e in &self.entries {
             if !e.alive {
@@ -816,15 +829,46 @@ impl LabelsBuilder {
                 continue;
             }
             out.push((e.category, Src::Arena(e.name, e.value)));
+            sig.push(e.hash);
         }
         if !self.err.is_empty() {
             out.push((Category::Parsed, Src::Err));
+            sig.push(1 << 62);
         }
         if !self.err_details.is_empty() {
             out.push((Category::Parsed, Src::ErrDetails));
+            sig.push(1 << 62 | 1);
         }
-        out.sort_unstable_by(|a, b| self.name_of(a.1).cmp(self.name_of(b.1)));
-        self.scratch = out;
+        let mut sorted = std::mem::take(&mut self.scratch);
+        sorted.clear();
+        let mut reused = false;
+        if sig == self.sort_sig {
+            sorted.extend(
+                self.sort_perm
+                    .iter()
+                    .filter_map(|&p| out.get(p as usize).copied()),
+            );
+            reused = sorted.len() == out.len()
+                && sorted
+                    .windows(2)
+                    .all(|w| self.name_of(w[0].1) < self.name_of(w[1].1));
+        }
+        if !reused {
+            let mut perm = std::mem::take(&mut self.sort_perm);
+            perm.clear();
+            perm.extend(0..out.len() as u32);
+            perm.sort_unstable_by(|&a, &b| {
+                self.name_of(out[a as usize].1)
+                    .cmp(self.name_of(out[b as usize].1))
+            });
+            sorted.clear();
+            sorted.extend(perm.iter().map(|&p| out[p as usize]));
+            self.sort_perm = perm;
+            std::mem::swap(&mut self.sort_sig, &mut sig);
+        }
+        self.scratch = sorted;
+        self.unsorted = out;
+        self.sig = sig;
     }
 
     fn name_of(&self, src: Src) -> &str {

@@ -255,6 +255,11 @@ impl Decoder {
     }
 }
 
+/// Whether `v` holds U+FFFD (Loki drops or blanks such values).
+fn has_replacement_char(v: &str) -> bool {
+    memchr::memchr(0xEF, v.as_bytes()).is_some() && v.contains('\u{FFFD}')
+}
+
 /// go-logfmt's JSON-style unquoting of the inside of a quoted value.
 fn unquote_into(s: &str, out: &mut String) -> bool {
     let b = s.as_bytes();
@@ -401,7 +406,7 @@ impl LogfmtStage {
                 continue;
             }
             let set = extract_resolved(r, lbs, |out| {
-                if v.contains('\u{FFFD}') {
+                if has_replacement_char(v) {
                     out.push_str(&v.replace('\u{FFFD}', " "));
                 } else {
                     out.push_str(v);
@@ -438,7 +443,7 @@ impl LogfmtStage {
                 continue;
             }
             let v = self.dec.value(line);
-            let v = if v.contains('\u{FFFD}') { "" } else { v };
+            let v = if has_replacement_char(v) { "" } else { v };
             // a requested key is stored under its label
             let label = self
                 .extractions
