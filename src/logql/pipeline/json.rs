@@ -353,6 +353,11 @@ enum Mode {
     AfterValue,
 }
 
+/// Objects nested deeper are not entered (their members give no labels):
+/// each level costs a scan of the rest of the object, so unbounded nesting
+/// would make a hostile line quadratic. Loki has no such limit.
+const MAX_DEPTH: usize = 128;
+
 /// Scratch state of a walk, reused between lines.
 #[derive(Default)]
 pub(crate) struct Walker {
@@ -460,7 +465,7 @@ impl Walker {
             // value
             let v = get_value(&data[off..end])?;
             let (vs, ve, next) = (off + v.start, off + v.end, off + v.next);
-            if descend && v.ty == ValueType::Object {
+            if descend && v.ty == ValueType::Object && self.stack.len() <= MAX_DEPTH {
                 match f(Event::Enter { key: &self.key })? {
                     Flow::Stop => return Ok(()),
                     Flow::Skip => {
@@ -1028,4 +1033,191 @@ fn search_keys(data: &[u8], keys: &[String]) -> Option<usize> {
         i += 1;
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Labels;
+    use std::sync::Arc;
+
+    /// The labels a stage leaves (stream label `app` left out), as `k=v` pairs.
+    fn labels(b: &LabelsBuilder) -> String {
+        let mut out = Vec::new();
+        b.for_each_sorted(&mut |n, v| {
+            if n != "app" {
+                out.push(format!("{n}={v:?}"));
+            }
+        });
+        out.join(" ")
+    }
+
+    fn flatten(line: &str) -> String {
+        let mut b = LabelsBuilder::new(Arc::new(Labels::from_pairs([("app", "x")])));
+        b.reset(&[]);
+        JsonStage::new().process(line, &mut b);
+        labels(&b)
+    }
+
+    #[test]
+    fn flattening_follows_jsonparser() {
+        let err = |e: &str, rest: &str| {
+            let head = format!("__error__=\"JSONParserErr\" __error_details__={e:?}");
+            if rest.is_empty() {
+                head
+            } else {
+                format!("{head} {rest}")
+            }
+        };
+        let cases: Vec<(&str, String)> = vec![
+            (
+                r#"{"a":"b","n":1.50,"t":true,"f":false,"z":null,"arr":[1,{"x":1}],"o":{"p":{"q":"r"}}}"#,
+                r#"a="b" f="false" n="1.50" o_p_q="r" t="true""#.into(),
+            ),
+            (
+                r#"{"s":"line\nbreak \"q\" \u00e9 \ud83d\ude00"}"#,
+                "s=\"line\\nbreak \\\"q\\\" é 😀\"".into(),
+            ),
+            (r#"{"s":"bad \x","t":"ok"}"#, r#"s="" t="ok""#.into()),
+            (r#"{"s":"\ud83d"}"#, r#"s="""#.into()),
+            (r#"{"k\"ey":"v"}"#, r#"k_ey="v""#.into()),
+            (r#"{"a":"b","a":"c"}"#, r#"a="b""#.into()),
+            (r#"{"a":12abc}"#, r#"a="12abc""#.into()),
+            (r#"{"a":1, }"#, r#"a="1""#.into()),
+            (r#"  {"a":"b"}  junk"#, r#"a="b""#.into()),
+            (r#"{} trailing"#, String::new()),
+            (r#"{"":"v","1x":"y"}"#, r#"_1x="y""#.into()),
+            (r#"{"o":{"1x":"y","":"z"}}"#, r#"o_="z" o_1x="y""#.into()),
+            (
+                r#"{"k\qey":"v"}"#,
+                err("Encountered an invalid escape sequence in a string", ""),
+            ),
+            (r#"{"a":"b","c":"#, err("Malformed JSON error", r#"a="b""#)),
+            (
+                r#"{"a":"b""#,
+                err(
+                    "Value is array, but can't find closing ']' symbol",
+                    r#"a="b""#,
+                ),
+            ),
+            (
+                r#"{"a":1,}"#,
+                err(
+                    "Value looks like object, but can't find closing '}' symbol",
+                    r#"a="1""#,
+                ),
+            ),
+            (
+                r#"[1,2]"#,
+                err(
+                    "Value looks like object, but can't find closing '}' symbol",
+                    "",
+                ),
+            ),
+            (
+                "",
+                err(
+                    "Value looks like object, but can't find closing '}' symbol",
+                    "",
+                ),
+            ),
+            (r#"{"a":tru}"#, err("Unknown value type", "")),
+            (
+                r#"{"a":"unterminated}"#,
+                err("Value is string, but can't find closing '\"' symbol", ""),
+            ),
+            (
+                r#"{"a":{"b":1}"#,
+                err(
+                    "Value is array, but can't find closing ']' symbol",
+                    r#"a_b="1""#,
+                ),
+            ),
+            (
+                r#"{"a":[}"#,
+                err("Value is array, but can't find closing ']' symbol", ""),
+            ),
+            (
+                r#"{"o":{"x":1,}}"#,
+                err(
+                    "Value looks like object, but can't find closing '}' symbol",
+                    r#"o_x="1""#,
+                ),
+            ),
+            (r#"{"a" "b"}"#, err("Malformed JSON error", "")),
+        ];
+        for (line, want) in cases {
+            assert_eq!(flatten(line), want, "{line}");
+        }
+    }
+
+    #[test]
+    fn flattening_stops_descending_at_the_depth_limit() {
+        let depth = MAX_DEPTH + 10;
+        let mut line = String::new();
+        for _ in 0..depth {
+            line.push_str(r#"{"a":"#);
+        }
+        line.push_str("1");
+        for _ in 0..depth {
+            line.push('}');
+        }
+        let got = flatten(&format!(r#"{{"x":"y","n":{line}}}"#));
+        assert_eq!(got, r#"x="y""#);
+    }
+
+    fn paths(line: &str, exprs: &[(&str, Vec<JsonPathPart>)]) -> String {
+        let mut b = LabelsBuilder::new(Arc::new(Labels::from_pairs([("app", "x")])));
+        b.reset(&[]);
+        let extractions: Vec<JsonExtraction> = exprs
+            .iter()
+            .map(|(l, p)| JsonExtraction {
+                label: l.to_string(),
+                expr: String::new(),
+                path: p.clone(),
+            })
+            .collect();
+        JsonPathsStage::new(&extractions).process(line, &mut b);
+        labels(&b)
+    }
+
+    fn k(s: &str) -> JsonPathPart {
+        JsonPathPart::Key(s.into())
+    }
+
+    fn i(n: usize) -> JsonPathPart {
+        JsonPathPart::Index(n)
+    }
+
+    #[test]
+    fn paths_follow_each_key() {
+        let line = r#"{"a":{"b":[{"c":"d"},{"c":"e"}],"s":"x\"y"},"n":null,"arr":[1,"two",{"k":"v"}],"top":{"x":1}}"#;
+        let cases: Vec<(Vec<JsonPathPart>, &str)> = vec![
+            (vec![k("a"), k("s")], r#"v="x\"y""#),
+            (vec![k("a"), k("b"), i(1), k("c")], r#"v="e""#),
+            (vec![k("n")], r#"v="""#),
+            (vec![k("top")], r#"v="{\"x\":1}""#),
+            (vec![k("arr"), i(1)], r#"v="two""#),
+            (vec![k("arr"), i(2), k("k")], r#"v="v""#),
+            (vec![k("missing")], r#"v="""#),
+            (vec![k("a"), k("b"), i(5)], r#"v="""#),
+        ];
+        for (p, want) in cases {
+            assert_eq!(paths(line, &[("v", p.clone())]), want, "{p:?}");
+        }
+        assert_eq!(paths(r#"["x","y"]"#, &[("v", vec![i(0)])]), r#"v="x""#);
+        assert_eq!(
+            paths(
+                r#"{"a":"1","b":"2"}"#,
+                &[("x", vec![k("b")]), ("y", vec![k("a")])]
+            ),
+            r#"x="2" y="1""#
+        );
+        // a line that cannot be JSON: error without details, no labels
+        assert_eq!(
+            paths("plain", &[("v", vec![k("a")])]),
+            r#"__error__="JSONParserErr""#
+        );
+        assert_eq!(paths("", &[("v", vec![k("a")])]), "");
+    }
 }

@@ -106,13 +106,18 @@ enum Node {
 struct Parser<'a> {
     chars: std::iter::Peekable<std::str::Chars<'a>>,
     fold: bool,
+    depth: u32,
 }
+
+/// Deeper group nesting is left to the regex engine (Go refuses past 1000).
+const MAX_DEPTH: u32 = 200;
 
 impl<'a> Parser<'a> {
     fn new(s: &'a str) -> Parser<'a> {
         Parser {
             chars: s.chars().peekable(),
             fold: false,
+            depth: 0,
         }
     }
 
@@ -202,6 +207,16 @@ impl<'a> Parser<'a> {
 
     /// After `(`: a group, or None for a flag group that only sets flags.
     fn group(&mut self) -> Option<Option<Node>> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return None;
+        }
+        let g = self.group_inner();
+        self.depth -= 1;
+        g
+    }
+
+    fn group_inner(&mut self) -> Option<Option<Node>> {
         if self.chars.peek() == Some(&'?') {
             self.chars.next();
             match self.chars.peek() {

@@ -1718,3 +1718,73 @@ fn json_params_line_format() {
         JSON_PARAMS_LINE_FORMAT,
     );
 }
+
+// ---------------------------------------------------------------------------
+// robustness
+
+mod robustness {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Lines made of the bytes that matter to the parsers.
+    fn line() -> impl Strategy<Value = String> {
+        let pieces = prop::sample::select(vec![
+            "{",
+            "}",
+            "[",
+            "]",
+            "\"",
+            "\\",
+            ":",
+            ",",
+            " ",
+            "=",
+            "a",
+            "b",
+            "1",
+            "-",
+            "true",
+            "null",
+            "\\u",
+            "D83D",
+            "\\uD83D\\uDE00",
+            "é",
+            "\u{FFFD}",
+            "\u{1b}[31m",
+            "10.0.0.1",
+            "::1",
+            "<",
+            ">",
+            "\n",
+            "_entry",
+        ]);
+        prop::collection::vec(pieces, 0..40).prop_map(|v| v.concat())
+    }
+
+    const QUERIES: &[&str] = &[
+        r#"{a="b"} | json"#,
+        r#"{a="b"} | json x="a.b[0]", y="[1]", z=`["a"].b`"#,
+        r#"{a="b"} | logfmt"#,
+        r#"{a="b"} | logfmt --strict --keep-empty"#,
+        r#"{a="b"} | logfmt a, c="b""#,
+        r#"{a="b"} | unpack | json"#,
+        r#"{a="b"} | pattern "<x>{<y>}<_>""#,
+        r#"{a="b"} | regexp "(?P<x>a+)(?P<y>b)?""#,
+        r#"{a="b"} | decolorize |> "<_>a<_>" |= ip("10.0.0.0/8") or ip("::1")"#,
+        r#"{a="b"} | json | a =~ "a.*|b" or x > 1 | keep a, b | line_format "{{.a}}" | label_format q=a"#,
+    ];
+
+    proptest! {
+        #[test]
+        fn stages_never_panic(l in line()) {
+            for q in QUERIES {
+                let p = pipeline(q);
+                let mut sp = p.for_stream(&Labels::from_pairs([("a", "b")]));
+                if let Some((out, labels)) = sp.process(0, &l, &[("m", "v")]) {
+                    prop_assert!(out.len() <= l.len() * 4 + 64);
+                    prop_assert!(labels.all().len() == labels.len());
+                }
+            }
+        }
+    }
+}
