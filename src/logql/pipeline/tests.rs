@@ -1788,3 +1788,14 @@ mod robustness {
         }
     }
 }
+
+#[test]
+fn shared_types_cross_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>() {}
+    send_sync::<Pipeline>();
+    send_sync::<SampleExtractor>();
+    send_sync::<LabelsResult>();
+    send::<StreamPipeline>();
+    send::<StreamSampleExtractor>();
+}
