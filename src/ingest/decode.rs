@@ -5,11 +5,12 @@
 //! never produces more than the configured limit plus one byte.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::io::{self, Read};
 
 use super::error::PushError;
 use super::media_type::parse_media_type;
-use super::{json, proto};
+use super::{json, push_wire};
 use crate::model::{go_quote, Entry};
 
 /// One decoded stream before label parsing and validation.
@@ -73,26 +74,50 @@ pub fn decode_body(
         };
         return streams.map_err(PushError::BadRequest);
     }
-    let raw = unsnappy(&plain, max)?;
-    let req = proto::decode_push(&raw).map_err(PushError::BadRequest)?;
-    proto::into_raw_streams(req).map_err(PushError::BadRequest)
+    snappy_protobuf(&plain, max)
 }
 
-/// Decodes a raw (unframed) snappy block, checking its announced size first.
-fn unsnappy(body: &[u8], max: usize) -> Result<Vec<u8>, PushError> {
+/// Snappy output buffers up to this size are kept per thread for the next push.
+const KEPT_BUFFER: usize = 4 << 20;
+
+thread_local! {
+    static SNAPPY_BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Decodes a raw (unframed) snappy block, checking its announced size
+/// first, then the protobuf inside. The output buffer is reused between
+/// pushes on the same thread (no zeroing and page faults for every push).
+fn snappy_protobuf(body: &[u8], max: usize) -> Result<Vec<RawStream>, PushError> {
     let len = snap::raw::decompress_len(body)
         .map_err(|_| PushError::BadRequest("snappy: corrupt input".into()))?;
     if len > max {
         return Err(PushError::TooLarge { size: len, max });
     }
-    snap::raw::Decoder::new()
-        .decompress_vec(body)
-        .map_err(|e| match e {
-            snap::Error::TooBig { .. } => {
-                PushError::BadRequest("snappy: decoded block is too large".into())
+    let decode = |buf: &mut Vec<u8>| {
+        if buf.len() < len {
+            buf.resize(len, 0);
+        }
+        let out = &mut buf[..len];
+        snap::raw::Decoder::new()
+            .decompress(body, out)
+            .map_err(|e| match e {
+                snap::Error::TooBig { .. } => {
+                    PushError::BadRequest("snappy: decoded block is too large".into())
+                }
+                _ => PushError::BadRequest("snappy: corrupt input".into()),
+            })?;
+        push_wire::decode_push_request(out).map_err(PushError::BadRequest)
+    };
+    SNAPPY_BUFFER.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buf) => {
+            let result = decode(&mut buf);
+            if buf.capacity() > KEPT_BUFFER {
+                *buf = Vec::new();
             }
-            _ => PushError::BadRequest("snappy: corrupt input".into()),
-        })
+            result
+        }
+        Err(_) => decode(&mut Vec::new()),
+    })
 }
 
 /// Reads a decompressing reader into memory, refusing more than `max` bytes.

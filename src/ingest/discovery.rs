@@ -169,9 +169,12 @@ mod tests {
         v
     }
 
+    /// A label set and the `service_name` it should end up with.
+    type ServiceCase<'a> = (&'a [(&'a str, &'a str)], Option<&'a str>);
+
     #[test]
     fn service_name_from_priority_list() {
-        let table: &[(&[(&str, &str)], Option<&str>)] = &[
+        let table: &[ServiceCase] = &[
             (&[("job", "j"), ("app", "a"), ("service", "s")], Some("s")),
             (&[("job", "j"), ("app", "a")], Some("a")),
             (&[("container", "c"), ("job", "j")], Some("c")),

@@ -54,10 +54,12 @@ fn stream_key(tenant: &str, labels: &str) -> u64 {
 }
 
 /// A stream after label parsing: its labels, the label text Loki shows in
-/// label errors, and its entries.
+/// label errors (`rendered` when that is already the canonical rendering),
+/// and its entries.
 struct ParsedStream {
     labels: Vec<Label>,
     text: String,
+    rendered: bool,
     entries: Vec<Entry>,
 }
 
@@ -118,7 +120,8 @@ impl Ingester {
         for s in raw {
             let mut labels = parse_labels(&s.labels)
                 .map_err(|e| PushError::BadRequest(format!("couldn't parse labels: {e}")))?;
-            let text = if discover_service_name(&mut labels, &cfg.discover_service_name) {
+            let rendered = discover_service_name(&mut labels, &cfg.discover_service_name);
+            let text = if rendered {
                 render_labels(&labels)
             } else {
                 s.labels
@@ -126,6 +129,7 @@ impl Ingester {
             parsed.push(ParsedStream {
                 labels,
                 text,
+                rendered,
                 entries: s.entries,
             });
         }
@@ -199,6 +203,7 @@ impl Ingester {
         for ParsedStream {
             labels,
             text,
+            rendered,
             mut entries,
         } in parsed
         {
@@ -215,17 +220,20 @@ impl Ingester {
                 rejections.add_violation(v, entries.len() as u64, bytes);
                 continue;
             }
-            let canonical = render_labels(&labels);
+            let canonical = if rendered {
+                text
+            } else {
+                render_labels(&labels)
+            };
             let stream_level = if detect {
                 self.levels.stream_level(&labels)
             } else {
                 None
             };
-            let mut kept = Vec::with_capacity(entries.len());
-            for mut e in entries {
-                if let Err(v) = check_entry(cfg, now_ns, &canonical, &e) {
-                    rejections.add_violation(v, 1, entry_bytes(&e));
-                    continue;
+            entries.retain_mut(|e| {
+                if let Err(v) = check_entry(cfg, now_ns, &canonical, e) {
+                    rejections.add_violation(v, 1, entry_bytes(e));
+                    return false;
                 }
                 sanitize_metadata(&mut e.metadata);
                 if detect {
@@ -236,19 +244,13 @@ impl Ingester {
                         &mut scratch,
                     );
                 }
-                kept.push(e);
-            }
-            if kept.is_empty() {
+                true
+            });
+            if entries.is_empty() {
                 continue;
             }
             let labels = Labels::from_pairs(labels.into_iter().map(|l| (l.name, l.value)));
-            accepted.push((
-                canonical,
-                PushStream {
-                    labels,
-                    entries: kept,
-                },
-            ));
+            accepted.push((canonical, PushStream { labels, entries }));
         }
         accepted
     }

@@ -208,6 +208,12 @@ impl<'de> Deserialize<'de> for V1Stream {
                 }
                 Ok(V1Stream(RawStream { labels, entries }))
             }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(V1Stream(RawStream {
+                    labels: String::new(),
+                    entries: Vec::new(),
+                }))
+            }
         }
         d.deserialize_any(V)
     }
@@ -294,10 +300,7 @@ impl<'de> Deserialize<'de> for JsonEntry {
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
                 let ts = seq.next_element_seed(TsSeed)?.unwrap_or(0);
-                let line = match seq.next_element_seed(LineSeed)? {
-                    Some(l) => l,
-                    None => String::new(),
-                };
+                let line: String = seq.next_element_seed(LineSeed)?.unwrap_or_default();
                 let metadata = seq.next_element_seed(MetadataSeed)?.unwrap_or_default();
                 while seq.next_element::<IgnoredAny>()?.is_some() {}
                 Ok(JsonEntry(Entry { ts, line, metadata }))
@@ -448,7 +451,9 @@ mod tests {
             .unwrap();
         assert_eq!(s[0].labels, r#"{b="true", n="12"}"#);
         assert!(s[0].entries.is_empty());
-        let s = one(r#"{"streams":[{"values":[["7"],[]]}]}"#).unwrap();
+        let s = one(r#"{"streams":[null,{"values":[["7"],[]]}]}"#).unwrap();
+        assert_eq!((s[0].labels.as_str(), s[0].entries.len()), ("", 0));
+        let s = &s[1..];
         assert_eq!(s[0].labels, "{}");
         assert_eq!((s[0].entries[0].ts, s[0].entries[0].line.as_str()), (7, ""));
         assert_eq!(s[0].entries[1].ts, 0);

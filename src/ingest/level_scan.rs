@@ -20,7 +20,7 @@
 use std::borrow::Cow;
 
 use memchr::memmem;
-use memchr::{memchr, memchr2, memchr3};
+use memchr::{memchr, memchr3};
 
 /// The normalized level names.
 pub const TRACE: &str = "trace";
@@ -298,25 +298,48 @@ enum Kind {
     Other,
 }
 
+#[inline]
 fn skip_ws(data: &[u8], from: usize) -> Option<usize> {
-    data.get(from..)?
-        .iter()
-        .position(|b| !matches!(b, b' ' | b'\n' | b'\r' | b'\t'))
-        .map(|p| from + p)
+    let rest = data.get(from..)?;
+    match rest.first() {
+        Some(b) if !matches!(b, b' ' | b'\n' | b'\r' | b'\t') => Some(from),
+        _ => rest
+            .iter()
+            .position(|b| !matches!(b, b' ' | b'\n' | b'\r' | b'\t'))
+            .map(|p| from + p),
+    }
 }
 
 /// Index just past the closing quote of a string whose opening quote is
-/// already consumed, and whether it contains escapes.
+/// already consumed, and whether it contains escapes. Eight bytes at a time:
+/// a word is tested for `"` and `\\` with the classic zero-byte trick.
 fn string_end(data: &[u8]) -> Option<(usize, bool)> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let zero_byte = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
     let mut i = 0;
     let mut escaped = false;
     loop {
-        let j = i + memchr2(b'"', b'\\', data.get(i..)?)?;
-        if data[j] == b'"' {
-            return Some((j + 1, escaped));
+        while let Some(chunk) = data.get(i..i + 8) {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            let w = u64::from_le_bytes(word);
+            let hits =
+                zero_byte(w ^ (ONES * u64::from(b'"'))) | zero_byte(w ^ (ONES * u64::from(b'\\')));
+            if hits != 0 {
+                i += (hits.trailing_zeros() / 8) as usize;
+                break;
+            }
+            i += 8;
         }
-        escaped = true;
-        i = j + 2;
+        match *data.get(i)? {
+            b'"' => return Some((i + 1, escaped)),
+            b'\\' => {
+                escaped = true;
+                i += 2;
+            }
+            _ => i += 1,
+        }
     }
 }
 

@@ -24,6 +24,7 @@ pub mod labels;
 pub mod level_scan;
 mod media_type;
 pub mod proto;
+pub mod push_wire;
 mod rate;
 pub mod rejections;
 pub mod validate;

@@ -1,11 +1,9 @@
 //! Loki's push protobuf (`pkg/push/push.proto`, package `logproto`) as
-//! hand-written prost messages. Text fields are declared as `bytes`: Go does
-//! not check UTF-8 on decode, so a line with invalid UTF-8 must not fail the
-//! whole request here either. [`into_raw_streams`] repairs such text with
-//! U+FFFD, the way it would later show in Loki's JSON output.
-
-use super::decode::RawStream;
-use crate::model::{Entry, Label};
+//! hand-written prost messages, for clients, tests and benchmarks that build
+//! push bodies. Text fields are declared as `bytes`: Go does not check UTF-8
+//! on decode, so a line with invalid UTF-8 must not fail a request. The
+//! server side reads the same schema with [`super::push_wire`], which decodes
+//! straight into the internal batch.
 
 /// `logproto.PushRequest`.
 #[derive(Clone, PartialEq, prost::Message)]
@@ -100,51 +98,6 @@ impl Timestamp {
     }
 }
 
-/// Text from the wire: kept as is when it is UTF-8, repaired otherwise.
-pub fn text(bytes: Vec<u8>) -> String {
-    match String::from_utf8(bytes) {
-        Ok(s) => s,
-        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-    }
-}
-
-/// Decodes a protobuf `PushRequest` body (already snappy-decoded).
-pub fn decode_push(body: &[u8]) -> Result<PushRequest, String> {
-    <PushRequest as prost::Message>::decode(body).map_err(|e| format!("proto: {e}"))
-}
-
-/// Moves a decoded request into the internal batch shape.
-pub fn into_raw_streams(req: PushRequest) -> Result<Vec<RawStream>, String> {
-    let mut out = Vec::with_capacity(req.streams.len());
-    for s in req.streams {
-        let mut entries = Vec::with_capacity(s.entries.len());
-        for e in s.entries {
-            let ts = match e.timestamp {
-                Some(t) => t.to_nanos()?,
-                None => 0,
-            };
-            let metadata = e
-                .structured_metadata
-                .into_iter()
-                .map(|p| Label {
-                    name: text(p.name),
-                    value: text(p.value),
-                })
-                .collect();
-            entries.push(Entry {
-                ts,
-                line: text(e.line),
-                metadata,
-            });
-        }
-        out.push(RawStream {
-            labels: text(s.labels),
-            entries,
-        });
-    }
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,55 +135,6 @@ mod tests {
             .prop_map(|(streams, format)| PushRequest { streams, format })
     }
 
-    /// A length-delimited field with a one-byte key and length.
-    fn field(key: u8, payload: &[u8]) -> Vec<u8> {
-        let mut out = vec![key, payload.len() as u8];
-        out.extend_from_slice(payload);
-        out
-    }
-
-    #[test]
-    fn field_numbers_match_loki() {
-        // Wire bytes assembled by hand from the field numbers of push.proto.
-        let metadata = [field(0x0a, b"k"), field(0x12, b"v")].concat();
-        let timestamp = [0x08, 0x05, 0x10, 0x07]; // seconds = 5, nanos = 7
-        let entry = [
-            field(0x0a, &timestamp),
-            field(0x12, b"hi"),
-            field(0x1a, &metadata),
-        ]
-        .concat();
-        let stream = [field(0x0a, br#"{a="b"}"#), field(0x12, &entry)].concat();
-        let wire = field(0x0a, &stream);
-        let req = decode_push(&wire).expect("decodes");
-        let streams = into_raw_streams(req).expect("valid");
-        assert_eq!(streams.len(), 1);
-        assert_eq!(streams[0].labels, r#"{a="b"}"#);
-        let e = &streams[0].entries[0];
-        assert_eq!(e.ts, 5_000_000_007);
-        assert_eq!(e.line, "hi");
-        assert_eq!(e.metadata, vec![Label::new("k", "v")]);
-    }
-
-    #[test]
-    fn invalid_utf8_is_repaired_not_refused() {
-        let req = PushRequest {
-            streams: vec![StreamAdapter {
-                labels: b"{a=\"b\"}".to_vec(),
-                entries: vec![EntryAdapter {
-                    timestamp: Some(Timestamp::from_nanos(1)),
-                    line: vec![b'o', b'k', 0xff, b'!'],
-                    structured_metadata: vec![],
-                    parsed: vec![],
-                }],
-                hash: 0,
-            }],
-            format: vec![],
-        };
-        let streams = into_raw_streams(decode_push(&req.encode_to_vec()).unwrap()).unwrap();
-        assert_eq!(streams[0].entries[0].line, "ok\u{FFFD}!");
-    }
-
     #[test]
     fn bad_nanos_are_refused() {
         assert!(Timestamp {
@@ -252,15 +156,9 @@ mod tests {
         #[test]
         fn encode_decode_identity(req in request()) {
             let bytes = req.encode_to_vec();
-            let back = decode_push(&bytes).map_err(TestCaseError::fail)?;
+            let back = PushRequest::decode(bytes.as_slice())
+                .map_err(|e| TestCaseError::fail(e.to_string()))?;
             prop_assert_eq!(back, req);
-        }
-
-        #[test]
-        fn random_bytes_never_panic(bytes in any::<Vec<u8>>()) {
-            if let Ok(req) = decode_push(&bytes) {
-                let _ = into_raw_streams(req);
-            }
         }
     }
 }

@@ -57,7 +57,6 @@ pub struct Rejections {
     validation: Vec<String>,
     discarded: BTreeMap<DiscardReason, (u64, u64)>,
     streams: Vec<SentStream>,
-    index: HashMap<String, usize>,
 }
 
 fn entry_bytes(e: &Entry) -> u64 {
@@ -74,7 +73,6 @@ impl Rejections {
             validation: Vec::new(),
             discarded: BTreeMap::new(),
             streams: Vec::new(),
-            index: HashMap::new(),
         }
     }
 
@@ -107,7 +105,6 @@ impl Rejections {
     /// to the per-stream limiter), with `total` entries.
     pub(crate) fn register_stream(&mut self, labels: String, total: usize) -> usize {
         let i = self.streams.len();
-        self.index.insert(labels.clone(), i);
         self.streams.push(SentStream {
             labels,
             total,
@@ -137,12 +134,14 @@ impl Rejections {
         }
     }
 
+    /// The last sent stream with these labels (the store reports rarely, so
+    /// a scan is cheaper than keeping an index for every push).
     fn stream_at(&mut self, labels: &Labels) -> usize {
         let text = labels.to_string();
-        if let Some(i) = self.index.get(&text) {
-            return *i;
+        match self.streams.iter().rposition(|s| s.labels == text) {
+            Some(i) => i,
+            None => self.register_stream(text, 0),
         }
-        self.register_stream(text, 0)
     }
 
     fn entry_failed(&mut self, labels: &Labels, entry: &Entry, failure: EntryFailure) {
