@@ -225,6 +225,127 @@ impl MatchOp {
     }
 }
 
+/// How a regex matcher (`=~` / `!~`) tests a value.
+///
+/// Most regexes in real queries need no regex engine: Grafana sends `.+`
+/// and `.*` for "All", and literal alternations for multi-value variables.
+/// Recognising them keeps matcher construction cheap and matching fast.
+#[derive(Clone, Debug)]
+pub enum RegexMatch {
+    /// The regex is a plain literal: match by equality with the matcher value.
+    Literal,
+    /// The regex is an alternation of plain literals (`a|b|c`).
+    OneOf(Box<[String]>),
+    /// `.*` with `.` matching newlines: matches every value.
+    Any,
+    /// `.+` with `.` matching newlines: matches every non-empty value.
+    NonEmpty,
+    /// Literal text with `.`, `.*` and `.+` wildcards (`web-.*`, `.+@docker`).
+    Glob(Glob),
+    /// A regex compiled by the caller, already anchored at both ends.
+    Compiled(Regex),
+}
+
+impl RegexMatch {
+    fn is_match(&self, literal: &str, v: &str) -> bool {
+        match self {
+            RegexMatch::Literal => v == literal,
+            RegexMatch::OneOf(set) => set.iter().any(|s| s == v),
+            RegexMatch::Any => true,
+            RegexMatch::NonEmpty => !v.is_empty(),
+            RegexMatch::Glob(g) => g.is_match(v),
+            RegexMatch::Compiled(re) => re.is_match(v),
+        }
+    }
+}
+
+/// One step of a [`Glob`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GlobToken {
+    /// This character (compared case-insensitively when the glob folds case).
+    Char(char),
+    /// Any one character, newlines included.
+    Any,
+    /// Any run of characters, possibly empty.
+    Star,
+}
+
+/// A fully anchored wildcard pattern: the regexes `.`, `.*` and `.+` over
+/// literal text, with `.` matching newlines as in Prometheus matchers.
+/// Matching is linear in practice and never allocates.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Glob {
+    tokens: Vec<GlobToken>,
+    fold_case: bool,
+}
+
+impl Glob {
+    /// A glob from its steps. With `fold_case`, ASCII letters match either
+    /// case (and `k` / `s` also match U+212A / U+017F, as Go's `(?i)` does);
+    /// other characters must be ASCII or caseless.
+    pub fn new(tokens: Vec<GlobToken>, fold_case: bool) -> Self {
+        Glob { tokens, fold_case }
+    }
+
+    fn char_eq(&self, p: char, c: char) -> bool {
+        if p == c {
+            return true;
+        }
+        if !self.fold_case {
+            return false;
+        }
+        match p.to_ascii_lowercase() {
+            'k' => c.eq_ignore_ascii_case(&'k') || c == '\u{212A}',
+            's' => c.eq_ignore_ascii_case(&'s') || c == '\u{17F}',
+            l => c.is_ascii() && c.to_ascii_lowercase() == l && p.is_ascii_alphabetic(),
+        }
+    }
+
+    /// Whether the whole of `v` matches.
+    pub fn is_match(&self, v: &str) -> bool {
+        let p = &self.tokens;
+        let (mut pi, mut vi) = (0, 0);
+        // Where to resume after the last `Star`: (token index, value index).
+        let mut resume: Option<(usize, usize)> = None;
+        loop {
+            let next = v[vi..].chars().next();
+            if let Some(tok) = p.get(pi) {
+                match (*tok, next) {
+                    (GlobToken::Star, _) => {
+                        resume = Some((pi + 1, vi));
+                        pi += 1;
+                        continue;
+                    }
+                    (GlobToken::Any, Some(c)) => {
+                        pi += 1;
+                        vi += c.len_utf8();
+                        continue;
+                    }
+                    (GlobToken::Char(pc), Some(c)) if self.char_eq(pc, c) => {
+                        pi += 1;
+                        vi += c.len_utf8();
+                        continue;
+                    }
+                    _ => {}
+                }
+            } else if next.is_none() {
+                return true;
+            }
+            match resume {
+                Some((rp, rv)) => match v[rv..].chars().next() {
+                    Some(c) => {
+                        resume = Some((rp, rv + c.len_utf8()));
+                        pi = rp;
+                        vi = rv + c.len_utf8();
+                    }
+                    None => return false,
+                },
+                None => return false,
+            }
+        }
+    }
+}
+
 /// A label matcher `name op "value"`. Regex matchers are compiled once,
 /// anchored as `^(?:value)$` like Prometheus/Loki; a missing label matches as
 /// the empty string.
@@ -236,7 +357,7 @@ pub struct Matcher {
     pub op: MatchOp,
     /// The value or regex source as written (unescaped).
     pub value: String,
-    re: Option<Regex>,
+    re: Option<RegexMatch>,
 }
 
 impl Matcher {
@@ -248,7 +369,9 @@ impl Matcher {
     ) -> Result<Self, regex::Error> {
         let value = value.into();
         let re = match op {
-            MatchOp::Re | MatchOp::Nre => Some(Regex::new(&format!("^(?:{value})$"))?),
+            MatchOp::Re | MatchOp::Nre => {
+                Some(RegexMatch::Compiled(Regex::new(&format!("^(?:{value})$"))?))
+            }
             _ => None,
         };
         Ok(Matcher {
@@ -259,13 +382,34 @@ impl Matcher {
         })
     }
 
+    /// Builds a matcher whose regex the caller already prepared (the LogQL
+    /// parser translates Go RE2 syntax and recognises literal regexes).
+    /// `re` is ignored for `=` / `!=`.
+    pub fn with_regex_match(
+        name: impl Into<String>,
+        op: MatchOp,
+        value: impl Into<String>,
+        re: RegexMatch,
+    ) -> Self {
+        let re = match op {
+            MatchOp::Re | MatchOp::Nre => Some(re),
+            _ => None,
+        };
+        Matcher {
+            name: name.into(),
+            op,
+            value: value.into(),
+            re,
+        }
+    }
+
     /// Whether a label value (`""` when the label is missing) matches.
     pub fn matches(&self, v: &str) -> bool {
         match self.op {
             MatchOp::Eq => v == self.value,
             MatchOp::Neq => v != self.value,
-            MatchOp::Re => self.re.as_ref().is_some_and(|r| r.is_match(v)),
-            MatchOp::Nre => !self.re.as_ref().is_some_and(|r| r.is_match(v)),
+            MatchOp::Re => self.re.as_ref().is_some_and(|r| r.is_match(&self.value, v)),
+            MatchOp::Nre => !self.re.as_ref().is_some_and(|r| r.is_match(&self.value, v)),
         }
     }
 
@@ -383,5 +527,87 @@ mod tests {
             Matcher::new("a", MatchOp::Neq, "q\"").unwrap().to_string(),
             r#"a!="q\"""#
         );
+    }
+
+    #[test]
+    fn prepared_regex_matchers_use_their_fast_paths() {
+        let lit = Matcher::with_regex_match("a", MatchOp::Re, "web", RegexMatch::Literal);
+        assert!(lit.matches("web") && !lit.matches("web1"));
+        let set = RegexMatch::OneOf(vec!["a".to_string(), "b".to_string()].into());
+        let one_of = Matcher::with_regex_match("a", MatchOp::Nre, "a|b", set);
+        assert!(!one_of.matches("a") && one_of.matches("c"));
+        let any = Matcher::with_regex_match("a", MatchOp::Re, ".*", RegexMatch::Any);
+        assert!(any.matches("") && any.matches("x\ny"));
+        let non_empty = Matcher::with_regex_match("a", MatchOp::Re, ".+", RegexMatch::NonEmpty);
+        assert!(!non_empty.matches("") && non_empty.matches("x"));
+        let re = Regex::new("^(?:w.b)$").unwrap();
+        let compiled = Matcher::with_regex_match("a", MatchOp::Re, "w.b", RegexMatch::Compiled(re));
+        assert!(compiled.matches("web") && !compiled.matches("wb"));
+        let eq = Matcher::with_regex_match("a", MatchOp::Eq, "x", RegexMatch::Any);
+        assert!(eq.matches("x") && !eq.matches("y"));
+    }
+
+    #[test]
+    fn globs_match_like_anchored_dotall_regexes() {
+        use GlobToken::{Any, Char, Star};
+        let lit = |s: &str| s.chars().map(Char).collect::<Vec<_>>();
+        let cases: Vec<(Vec<GlobToken>, bool, &str, bool)> = vec![
+            ([lit("web"), vec![Star]].concat(), false, "web-1", true),
+            ([lit("web"), vec![Star]].concat(), false, "web", true),
+            ([lit("web"), vec![Star]].concat(), false, "aweb", false),
+            (
+                [vec![Star], lit("curl"), vec![Star]].concat(),
+                false,
+                "x curl\ny",
+                true,
+            ),
+            (
+                [vec![Star], lit("curl"), vec![Star]].concat(),
+                false,
+                "cur",
+                false,
+            ),
+            (
+                [vec![Any, Star], lit("@docker")].concat(),
+                false,
+                "a@docker",
+                true,
+            ),
+            (
+                [vec![Any, Star], lit("@docker")].concat(),
+                false,
+                "@docker",
+                false,
+            ),
+            ([lit("5"), vec![Any, Any]].concat(), false, "503", true),
+            ([lit("5"), vec![Any, Any]].concat(), false, "5é3", true),
+            ([lit("5"), vec![Any, Any]].concat(), false, "5003", false),
+            (
+                [vec![Star], lit("ab"), vec![Star], lit("ab")].concat(),
+                false,
+                "xabyabzab",
+                true,
+            ),
+            (
+                [vec![Star], lit("ab"), vec![Star], lit("ab")].concat(),
+                false,
+                "xabyabza",
+                false,
+            ),
+            ([lit("err"), vec![Star]].concat(), true, "ERROR", true),
+            (
+                [vec![Star], lit("bot"), vec![Star]].concat(),
+                true,
+                "GoogleBOT/2",
+                true,
+            ),
+            ([lit("k")].concat(), true, "\u{212A}", true),
+            ([lit("s")].concat(), true, "S", true),
+            ([lit("a")].concat(), true, "b", false),
+        ];
+        for (tokens, fold, v, want) in cases {
+            let g = Glob::new(tokens.clone(), fold);
+            assert_eq!(g.is_match(v), want, "{tokens:?} on {v:?}");
+        }
     }
 }
