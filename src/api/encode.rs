@@ -7,6 +7,7 @@
 
 use std::io::Write;
 
+use crate::logql::eval::result::{format_time, format_value, scalar_instant_time_json, QueryValue};
 use crate::model::Labels;
 use crate::query::result::{LogResult, QueryStats};
 
@@ -111,6 +112,68 @@ pub fn streams_body(result: &LogResult, flags: &EncodingFlags) -> Vec<u8> {
     }
     out.extend_from_slice(b"],\"stats\":");
     write_stats(&mut out, &result.stats);
+    out.extend_from_slice(b"}}\n");
+    out
+}
+
+fn write_point(out: &mut Vec<u8>, t_ms: i64, v: f64) {
+    let _ = write!(out, "[{},\"{}\"]", format_time(t_ms), format_value(v));
+}
+
+/// The body of a metric query answer (`matrix`, `vector` or `scalar`).
+pub fn metric_body(value: &QueryValue, stats: &QueryStats) -> Vec<u8> {
+    let mut out = Vec::with_capacity(4096);
+    let _ = write!(
+        out,
+        "{{\"status\":\"success\",\"data\":{{\"resultType\":\"{}\",\"result\":",
+        value.result_type()
+    );
+    match value {
+        QueryValue::Matrix(series) => {
+            out.push(b'[');
+            for (i, s) in series.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(b"{\"metric\":");
+                write_labels(&mut out, &s.labels);
+                out.extend_from_slice(b",\"values\":[");
+                for (j, p) in s.points.iter().enumerate() {
+                    if j > 0 {
+                        out.push(b',');
+                    }
+                    write_point(&mut out, p.t_ms, p.v);
+                }
+                out.extend_from_slice(b"]}");
+            }
+            out.push(b']');
+        }
+        QueryValue::Vector(samples) => {
+            out.push(b'[');
+            for (i, s) in samples.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                out.extend_from_slice(b"{\"metric\":");
+                write_labels(&mut out, &s.labels);
+                out.extend_from_slice(b",\"value\":");
+                write_point(&mut out, s.t_ms, s.v);
+                out.push(b'}');
+            }
+            out.push(b']');
+        }
+        QueryValue::Scalar { t_ms, v } => {
+            // Loki's frontend mangles the scalar's time; clients ignore it.
+            let _ = write!(
+                out,
+                "[{},\"{}\"]",
+                scalar_instant_time_json(*t_ms),
+                format_value(*v)
+            );
+        }
+    }
+    out.extend_from_slice(b",\"stats\":");
+    write_stats(&mut out, stats);
     out.extend_from_slice(b"}}\n");
     out
 }
@@ -268,6 +331,50 @@ mod tests {
             serde_json::json!({"structuredMetadata": {"trace_id": "x"}, "parsed": {"status": "200"}})
         );
         assert_eq!(values[1][2], serde_json::json!({}));
+    }
+
+    #[test]
+    fn metric_bodies_have_numeric_times_and_string_values() {
+        use crate::logql::eval::result::{Point, Sample, Series};
+        use std::sync::Arc;
+        let m = QueryValue::Matrix(vec![Series {
+            labels: Arc::new(Labels::from_pairs([("level", "error")])),
+            points: vec![
+                Point {
+                    t_ms: 1_700_000_000_000,
+                    v: 12.0,
+                },
+                Point {
+                    t_ms: 1_700_000_060_500,
+                    v: 0.25,
+                },
+            ],
+        }]);
+        let v: Value = serde_json::from_slice(&metric_body(&m, &QueryStats::default())).unwrap();
+        assert_eq!(v["data"]["resultType"], "matrix");
+        assert_eq!(
+            v["data"]["result"][0]["values"],
+            serde_json::json!([[1700000000, "12"], [1700000060.5, "0.25"]])
+        );
+        let vec = QueryValue::Vector(vec![Sample {
+            labels: Arc::new(Labels::new()),
+            t_ms: 4_000_000_000_000,
+            v: 2.0,
+        }]);
+        let v: Value = serde_json::from_slice(&metric_body(&vec, &QueryStats::default())).unwrap();
+        assert_eq!(
+            v["data"]["result"],
+            serde_json::json!([{"metric": {}, "value": [4000000000u64, "2"]}])
+        );
+        let s = QueryValue::Scalar {
+            t_ms: 1_768_185_000_000,
+            v: -1.0,
+        };
+        let v: Value = serde_json::from_slice(&metric_body(&s, &QueryStats::default())).unwrap();
+        assert_eq!(
+            v["data"]["result"],
+            serde_json::json!([-2702431076116i64, "-1"])
+        );
     }
 
     #[test]

@@ -234,7 +234,12 @@ impl Display for LabelFilterExpr {
             }
             LabelFilterExpr::Bytes { name: n, op, value } => {
                 name(f, n)?;
-                write!(f, " {} {value}B", cmp_op(*op))
+                // `0B` reads as a binary literal without digits.
+                if *value == 0 {
+                    write!(f, " {} 0.0B", cmp_op(*op))
+                } else {
+                    write!(f, " {} {value}B", cmp_op(*op))
+                }
             }
             LabelFilterExpr::Ip {
                 name: n,

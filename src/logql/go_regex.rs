@@ -359,7 +359,7 @@ impl<'a> Translator<'a> {
                     saw_flag = false;
                     flags.push('-');
                 }
-                ':' | ')' if !(negated && !saw_flag) => {
+                ':' | ')' if !negated || saw_flag => {
                     self.pos += i + 1;
                     if c == ':' {
                         self.out.push_str("(?");
@@ -467,8 +467,8 @@ impl<'a> Translator<'a> {
                 break;
             }
             first = false;
-            if rest.starts_with("[:") {
-                if let Some(e) = rest[2..].find(":]") {
+            if let Some(after) = rest.strip_prefix("[:") {
+                if let Some(e) = after.find(":]") {
                     let name = &rest[..e + 4];
                     if !is_posix_class(name) {
                         return Err(go_error("invalid character class range", name));

@@ -401,7 +401,7 @@ pub fn label_format(items: Vec<RawLabelFormat>) -> Result<Vec<LabelFormatOp>, Pa
                 dst: dst.clone(),
                 src: src.clone(),
             },
-            RawLabelFormat::Template(dst, source) => match Template::parse(source) {
+            RawLabelFormat::Template(dst, source) => match Template::parse_named("label", source) {
                 Ok(template) => LabelFormatOp::Template {
                     dst: dst.clone(),
                     template,

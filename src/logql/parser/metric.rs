@@ -56,10 +56,7 @@ impl<'a> Parser<'a> {
     /// `min_prec`; returns it with its tree depth.
     pub(super) fn expr(&mut self, min_prec: u8) -> PResult<(Node, u32)> {
         let (mut lhs, mut depth) = self.operand()?;
-        loop {
-            let Some(op) = binary_op(self.peek_tok()?) else {
-                break;
-            };
+        while let Some(op) = binary_op(self.peek_tok()?) {
             let prec = precedence(op);
             if prec < min_prec {
                 break;

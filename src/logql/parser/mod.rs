@@ -107,6 +107,8 @@ pub(crate) enum Node {
 
 type PResult<T> = Result<T, ParseError>;
 
+/// Parser state: the token stream with two tokens of look-ahead, the
+/// nesting depth, and the errors Loki reports after a complete parse.
 pub(crate) struct Parser<'a> {
     lexer: Lexer<'a>,
     lookahead: VecDeque<LexResult<'a>>,

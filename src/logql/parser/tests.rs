@@ -351,6 +351,11 @@ fn label_filters() {
             r#"{a="b"} | b > 1KB | b > 1kB | b >= 1.5KiB | b < 10MB | b > 10k | b == 1B | b < 1PB"#,
             r#"{a="b"} | b > 1000B | b > 1000B | b >= 1536B | b < 10000000B | b > 10000B | b == 1B | b < 1000000000000000B"#,
         ),
+        // `0B` would read as a binary literal without digits.
+        (
+            r#"{a="b"} | b > 0TiB | b > 0.5B"#,
+            r#"{a="b"} | b > 0.0B | b > 0.0B"#,
+        ),
         (
             r#"{a="b"} | x = ip("10.0.0.0/8") | y != ip("::1")"#,
             r#"{a="b"} | x = ip("10.0.0.0/8") | y != ip("::1")"#,

@@ -1,0 +1,436 @@
+//! A direct decoder of `PushRequest` wire bytes into [`RawStream`]s.
+//!
+//! It reads the same schema as the prost messages in [`super::proto`] but
+//! builds the internal batch in one pass, without the intermediate message
+//! structs: each line is copied once into its `String`, each stream's entry
+//! vector is sized exactly. Unknown fields are skipped; a known field with
+//! the wrong wire type, a truncated field or a bad varint is an error, as in
+//! Go's decoder. Text is repaired with U+FFFD where it is not UTF-8.
+
+use super::decode::RawStream;
+use crate::model::{Entry, Label};
+
+const VARINT: u64 = 0;
+const FIXED64: u64 = 1;
+const LEN: u64 = 2;
+const START_GROUP: u64 = 3;
+const END_GROUP: u64 = 4;
+const FIXED32: u64 = 5;
+
+/// Nesting limit for skipped groups.
+const MAX_GROUP_DEPTH: usize = 64;
+
+type Result<T> = std::result::Result<T, String>;
+
+fn eof() -> String {
+    "proto: unexpected EOF".to_string()
+}
+
+/// A cursor over one message's bytes.
+struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn new(buf: &'a [u8]) -> Self {
+        Reader { buf, pos: 0 }
+    }
+
+    fn done(&self) -> bool {
+        self.pos >= self.buf.len()
+    }
+
+    fn varint(&mut self) -> Result<u64> {
+        let first = *self.buf.get(self.pos).ok_or_else(eof)?;
+        if first < 0x80 {
+            self.pos += 1;
+            return Ok(u64::from(first));
+        }
+        let mut value: u64 = 0;
+        for shift in (0..70).step_by(7) {
+            let b = *self.buf.get(self.pos).ok_or_else(eof)?;
+            self.pos += 1;
+            if shift == 63 && b > 1 {
+                return Err("proto: integer overflow".to_string());
+            }
+            value |= u64::from(b & 0x7f) << shift;
+            if b < 0x80 {
+                return Ok(value);
+            }
+        }
+        Err("proto: integer overflow".to_string())
+    }
+
+    /// A field key: (field number, wire type).
+    fn key(&mut self) -> Result<(u64, u64)> {
+        let key = self.varint()?;
+        let field = key >> 3;
+        if field == 0 {
+            return Err(format!("proto: illegal tag 0 (wire type {})", key & 7));
+        }
+        Ok((field, key & 7))
+    }
+
+    fn bytes(&mut self) -> Result<&'a [u8]> {
+        let len = usize::try_from(self.varint()?).map_err(|_| eof())?;
+        let end = self.pos.checked_add(len).ok_or_else(eof)?;
+        let out = self.buf.get(self.pos..end).ok_or_else(eof)?;
+        self.pos = end;
+        Ok(out)
+    }
+
+    fn advance(&mut self, n: usize) -> Result<()> {
+        let end = self.pos.checked_add(n).ok_or_else(eof)?;
+        if end > self.buf.len() {
+            return Err(eof());
+        }
+        self.pos = end;
+        Ok(())
+    }
+
+    /// Skips a field of wire type `wire` (its key already read).
+    fn skip(&mut self, field: u64, wire: u64, depth: usize) -> Result<()> {
+        match wire {
+            VARINT => self.varint().map(drop),
+            FIXED64 => self.advance(8),
+            LEN => self.bytes().map(drop),
+            FIXED32 => self.advance(4),
+            START_GROUP => {
+                if depth >= MAX_GROUP_DEPTH {
+                    return Err("proto: groups nested too deeply".to_string());
+                }
+                loop {
+                    let (f, w) = self.key()?;
+                    if w == END_GROUP {
+                        if f != field {
+                            return Err("proto: mismatched end group".to_string());
+                        }
+                        return Ok(());
+                    }
+                    self.skip(f, w, depth + 1)?;
+                }
+            }
+            END_GROUP => Err("proto: unexpected end group".to_string()),
+            w => Err(format!("proto: illegal wireType {w}")),
+        }
+    }
+}
+
+fn expect(wire: u64, want: u64, name: &str) -> Result<()> {
+    if wire == want {
+        Ok(())
+    } else {
+        Err(format!("proto: wrong wireType = {wire} for field {name}"))
+    }
+}
+
+/// Text from the wire, repaired when it is not UTF-8.
+fn text(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_owned(),
+        Err(_) => String::from_utf8_lossy(bytes).into_owned(),
+    }
+}
+
+/// Decodes a `PushRequest` (already snappy-decoded) into raw streams.
+pub fn decode_push_request(buf: &[u8]) -> Result<Vec<RawStream>> {
+    let mut r = Reader::new(buf);
+    let mut streams = Vec::new();
+    while !r.done() {
+        match r.key()? {
+            (1, w) => {
+                expect(w, LEN, "Streams")?;
+                streams.push(stream(r.bytes()?)?);
+            }
+            (f, w) => r.skip(f, w, 0)?,
+        }
+    }
+    Ok(streams)
+}
+
+/// Counts the entries of a stream message (field 2) to size its vector.
+fn count_entries(buf: &[u8]) -> Result<usize> {
+    let mut r = Reader::new(buf);
+    let mut n = 0;
+    while !r.done() {
+        let (f, w) = r.key()?;
+        if f == 2 && w == LEN {
+            n += 1;
+        }
+        r.skip(f, w, 0)?;
+    }
+    Ok(n)
+}
+
+fn stream(buf: &[u8]) -> Result<RawStream> {
+    let mut labels = String::new();
+    let mut entries = Vec::with_capacity(count_entries(buf)?);
+    let mut r = Reader::new(buf);
+    while !r.done() {
+        match r.key()? {
+            (1, w) => {
+                expect(w, LEN, "Labels")?;
+                labels = text(r.bytes()?);
+            }
+            (2, w) => {
+                expect(w, LEN, "Entries")?;
+                entries.push(entry(r.bytes()?)?);
+            }
+            (3, w) => {
+                expect(w, VARINT, "Hash")?;
+                r.varint()?;
+            }
+            (f, w) => r.skip(f, w, 0)?,
+        }
+    }
+    Ok(RawStream { labels, entries })
+}
+
+fn entry(buf: &[u8]) -> Result<Entry> {
+    let mut seconds: i64 = 0;
+    let mut nanos: i32 = 0;
+    let mut line: &[u8] = &[];
+    let mut metadata = Vec::new();
+    let mut r = Reader::new(buf);
+    while !r.done() {
+        match r.key()? {
+            (1, w) => {
+                expect(w, LEN, "Timestamp")?;
+                let mut t = Reader::new(r.bytes()?);
+                while !t.done() {
+                    match t.key()? {
+                        (1, w) => {
+                            expect(w, VARINT, "Seconds")?;
+                            seconds = t.varint()? as i64;
+                        }
+                        (2, w) => {
+                            expect(w, VARINT, "Nanos")?;
+                            nanos = t.varint()? as i64 as i32;
+                        }
+                        (f, w) => t.skip(f, w, 0)?,
+                    }
+                }
+            }
+            (2, w) => {
+                expect(w, LEN, "Line")?;
+                line = r.bytes()?;
+            }
+            (3, w) => {
+                expect(w, LEN, "StructuredMetadata")?;
+                metadata.push(label_pair(r.bytes()?)?);
+            }
+            (4, w) => {
+                expect(w, LEN, "Parsed")?;
+                r.bytes()?;
+            }
+            (f, w) => r.skip(f, w, 0)?,
+        }
+    }
+    let ts = super::proto::Timestamp { seconds, nanos }.to_nanos()?;
+    Ok(Entry {
+        ts,
+        line: text(line),
+        metadata,
+    })
+}
+
+fn label_pair(buf: &[u8]) -> Result<Label> {
+    let mut name: &[u8] = &[];
+    let mut value: &[u8] = &[];
+    let mut r = Reader::new(buf);
+    while !r.done() {
+        match r.key()? {
+            (1, w) => {
+                expect(w, LEN, "Name")?;
+                name = r.bytes()?;
+            }
+            (2, w) => {
+                expect(w, LEN, "Value")?;
+                value = r.bytes()?;
+            }
+            (f, w) => r.skip(f, w, 0)?,
+        }
+    }
+    Ok(Label {
+        name: text(name),
+        value: text(value),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::proto::{
+        EntryAdapter, LabelPairAdapter, PushRequest, StreamAdapter, Timestamp,
+    };
+    use proptest::prelude::*;
+    use prost::Message;
+
+    /// The reference path: prost's decoding, then conversion.
+    fn via_prost(buf: &[u8]) -> std::result::Result<Vec<RawStream>, ()> {
+        let req = PushRequest::decode(buf).map_err(drop)?;
+        let mut out = Vec::new();
+        for s in req.streams {
+            let mut entries = Vec::new();
+            for e in s.entries {
+                let t = e.timestamp.unwrap_or(Timestamp {
+                    seconds: 0,
+                    nanos: 0,
+                });
+                entries.push(Entry {
+                    ts: t.to_nanos().map_err(drop)?,
+                    line: text(&e.line),
+                    metadata: e
+                        .structured_metadata
+                        .iter()
+                        .map(|p| Label {
+                            name: text(&p.name),
+                            value: text(&p.value),
+                        })
+                        .collect(),
+                });
+            }
+            out.push(RawStream {
+                labels: text(&s.labels),
+                entries,
+            });
+        }
+        Ok(out)
+    }
+
+    /// A length-delimited field with a one-byte key and length.
+    fn field(key: u8, payload: &[u8]) -> Vec<u8> {
+        let mut out = vec![key, payload.len() as u8];
+        out.extend_from_slice(payload);
+        out
+    }
+
+    #[test]
+    fn field_numbers_match_loki() {
+        // Wire bytes assembled by hand from the field numbers of push.proto.
+        let metadata = [field(0x0a, b"k"), field(0x12, b"v")].concat();
+        let timestamp = [0x08, 0x05, 0x10, 0x07]; // seconds = 5, nanos = 7
+        let entry = [
+            field(0x0a, &timestamp),
+            field(0x12, b"hi"),
+            field(0x1a, &metadata),
+            field(0x22, &metadata), // parsed: ignored
+        ]
+        .concat();
+        let stream = [
+            field(0x0a, br#"{a="b"}"#),
+            field(0x12, &entry),
+            vec![0x18, 0x2a],
+        ]
+        .concat();
+        let wire = [field(0x0a, &stream), field(0x12, b"loki")].concat();
+        let streams = decode_push_request(&wire).expect("decodes");
+        assert_eq!(
+            streams,
+            vec![RawStream {
+                labels: r#"{a="b"}"#.into(),
+                entries: vec![Entry {
+                    ts: 5_000_000_007,
+                    line: "hi".into(),
+                    metadata: vec![Label::new("k", "v")],
+                }],
+            }]
+        );
+    }
+
+    #[test]
+    fn malformed_wire_is_an_error() {
+        let table: &[&[u8]] = &[
+            &[0x0a, 0x05, 0x01], // truncated stream
+            &[0x08, 0x01],       // streams as a varint
+            &[0x00],             // tag 0
+            &[0x0a],             // missing length
+            &[
+                0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01,
+            ], // overlong varint
+            &[0x1c],             // unexpected end group
+        ];
+        for bytes in table {
+            assert!(decode_push_request(bytes).is_err(), "{bytes:?}");
+        }
+        let bad_nanos = field(
+            0x0a,
+            &field(0x12, &field(0x0a, &[0x10, 0x7f, 0xff, 0xff, 0xff, 0x0f])),
+        );
+        assert!(decode_push_request(&bad_nanos).is_err());
+        assert_eq!(decode_push_request(&[]), Ok(vec![]));
+        // Unknown fields of every wire type are skipped.
+        let unknown = [
+            0x48, 0x01, 0x51, 0, 0, 0, 0, 0, 0, 0, 0, 0x5d, 0, 0, 0, 0, 0x63, 0x08, 0x01, 0x64,
+        ];
+        assert_eq!(decode_push_request(&unknown), Ok(vec![]));
+    }
+
+    #[test]
+    fn invalid_utf8_is_repaired_not_refused() {
+        let entry = [
+            field(0x12, b"ok\xff!"),
+            field(0x1a, &field(0x12, b"a\xffb")),
+        ]
+        .concat();
+        let wire = field(0x0a, &field(0x12, &entry));
+        let streams = decode_push_request(&wire).expect("decodes");
+        let e = &streams[0].entries[0];
+        assert_eq!(e.line, "ok\u{FFFD}!");
+        assert_eq!(e.metadata, vec![Label::new("", "a\u{FFFD}b")]);
+    }
+
+    fn pair() -> impl Strategy<Value = LabelPairAdapter> {
+        (any::<Vec<u8>>(), any::<Vec<u8>>())
+            .prop_map(|(name, value)| LabelPairAdapter { name, value })
+    }
+
+    fn request() -> impl Strategy<Value = PushRequest> {
+        let entry = (
+            proptest::option::of((any::<i64>(), 0..1_000_000_000i32)),
+            any::<Vec<u8>>(),
+            proptest::collection::vec(pair(), 0..3),
+            proptest::collection::vec(pair(), 0..2),
+        )
+            .prop_map(|(ts, line, md, parsed)| EntryAdapter {
+                timestamp: ts.map(|(s, n)| Timestamp {
+                    seconds: s / 1_000_000_000,
+                    nanos: n,
+                }),
+                line,
+                structured_metadata: md,
+                parsed,
+            });
+        let stream = (
+            any::<Vec<u8>>(),
+            proptest::collection::vec(entry, 0..4),
+            any::<u64>(),
+        )
+            .prop_map(|(labels, entries, hash)| StreamAdapter {
+                labels,
+                entries,
+                hash,
+            });
+        (proptest::collection::vec(stream, 0..4), any::<Vec<u8>>())
+            .prop_map(|(streams, format)| PushRequest { streams, format })
+    }
+
+    proptest! {
+        #[test]
+        fn agrees_with_prost(req in request()) {
+            let bytes = req.encode_to_vec();
+            let ours = decode_push_request(&bytes).map_err(TestCaseError::fail)?;
+            prop_assert_eq!(Ok(ours), via_prost(&bytes));
+        }
+
+        #[test]
+        fn random_bytes_never_panic(bytes in any::<Vec<u8>>()) {
+            let ours = decode_push_request(&bytes);
+            if let Ok(streams) = &ours {
+                // Whatever we accept, prost reads the same way.
+                prop_assert_eq!(Ok(streams.clone()), via_prost(&bytes));
+            }
+        }
+    }
+}
