@@ -1158,7 +1158,7 @@ mod tests {
         for _ in 0..depth {
             line.push_str(r#"{"a":"#);
         }
-        line.push_str("1");
+        line.push('1');
         for _ in 0..depth {
             line.push('}');
         }

@@ -10,7 +10,6 @@
 use super::labels::{LabelsBuilder, TemplateView};
 use super::line_format::TEMPLATE_FORMAT_ERR;
 use crate::logql::ast::LabelFormatOp;
-use crate::logql::template::Template;
 
 /// A `label_format` stage.
 pub struct LabelFormatStage {
@@ -21,20 +20,9 @@ pub struct LabelFormatStage {
 }
 
 impl LabelFormatStage {
-    /// Compiles the stage. Templates are named `label`, as Loki names them
-    /// (it shows in render errors: `template: label:1:2: ...`).
+    /// Compiles the stage.
     pub fn new(ops: &[LabelFormatOp]) -> LabelFormatStage {
-        let ops = ops
-            .iter()
-            .map(|o| match o {
-                LabelFormatOp::Template { dst, template } => LabelFormatOp::Template {
-                    dst: dst.clone(),
-                    template: Template::parse_named("label", template.source())
-                        .unwrap_or_else(|_| template.clone()),
-                },
-                other => other.clone(),
-            })
-            .collect::<Vec<_>>();
+        let ops = ops.to_vec();
         LabelFormatStage {
             rendered: ops.iter().map(|_| Ok(String::new())).collect(),
             ops,
@@ -103,6 +91,7 @@ impl LabelFormatStage {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::logql::template::Template;
     use crate::model::Labels;
     use std::sync::Arc;
 
@@ -116,7 +105,7 @@ mod tests {
     fn tmpl(dst: &str, t: &str) -> LabelFormatOp {
         LabelFormatOp::Template {
             dst: dst.into(),
-            template: Template::parse(t).unwrap(),
+            template: Template::parse_named("label", t).unwrap(),
         }
     }
 
