@@ -446,6 +446,7 @@ impl LabelsBuilder {
     /// by a stream label gets the `_extracted` suffix; `__error__` and
     /// `__error_details__` set the error fields.
     pub fn reset(&mut self, structured_metadata: &[(&str, &str)]) {
+        trim_buffer(&mut self.arena);
         self.arena.clear();
         self.entries.clear();
         self.index.reset();
@@ -1043,7 +1044,7 @@ struct SeqItem {
 }
 
 /// How many keys of a line the cache remembers.
-const SEQ_LIMIT: usize = 4096;
+const SEQ_LIMIT: usize = 1024;
 
 /// Remembers the keys of the previous line of a stream, in order, with
 /// their resolved names. Lines of one stream usually repeat the same keys in
@@ -1179,10 +1180,24 @@ pub(crate) struct ResultCache {
     base: Arc<LabelsResult>,
     empty: Arc<LabelsResult>,
     map: HashMap<u64, Arc<LabelsResult>, PassThrough>,
+    /// Approximate size of the interned label sets.
+    bytes: usize,
 }
 
 /// How many distinct label sets one stream keeps interned.
-const RESULT_CACHE_LIMIT: usize = 4096;
+const RESULT_CACHE_LIMIT: usize = 512;
+/// How many bytes of label text one stream keeps interned.
+const RESULT_CACHE_BYTES: usize = 64 * 1024;
+
+/// Buffers that grew past this size for one large entry are given back.
+pub(crate) const KEEP_BUFFER_BYTES: usize = 64 * 1024;
+
+/// Gives back the memory of a buffer that one large entry made big.
+pub(crate) fn trim_buffer(s: &mut String) {
+    if s.capacity() > KEEP_BUFFER_BYTES {
+        *s = String::new();
+    }
+}
 
 impl ResultCache {
     pub(crate) fn new(base: Arc<LabelsResult>) -> ResultCache {
@@ -1190,6 +1205,7 @@ impl ResultCache {
             base,
             empty: Arc::new(LabelsResult::new(std::iter::empty())),
             map: HashMap::default(),
+            bytes: 0,
         }
     }
 
@@ -1215,10 +1231,12 @@ impl ResultCache {
             }
             return Arc::new(build());
         }
-        if self.map.len() >= RESULT_CACHE_LIMIT {
+        if self.map.len() >= RESULT_CACHE_LIMIT || self.bytes >= RESULT_CACHE_BYTES {
             self.map.clear();
+            self.bytes = 0;
         }
         let r = Arc::new(build());
+        self.bytes += r.text.len() + r.items.len() * 16 + 64;
         self.map.insert(hash, r.clone());
         r
     }

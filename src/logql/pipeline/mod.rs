@@ -218,6 +218,8 @@ impl StreamPipeline {
             ..
         } = self;
         builder.reset(structured_metadata);
+        labels::trim_buffer(line);
+        labels::trim_buffer(spare);
         *owned = false;
         let mut now_ns = *now;
         for stage in stages.iter_mut() {
