@@ -65,6 +65,10 @@ impl<'a> Reader<'a> {
     /// A field key: (field number, wire type).
     fn key(&mut self) -> Result<(u64, u64)> {
         let key = self.varint()?;
+        // Keys are 32-bit: field numbers stop at 2^29 - 1 (Go and prost agree).
+        if key > u64::from(u32::MAX) {
+            return Err(format!("proto: invalid key value {key}"));
+        }
         let field = key >> 3;
         if field == 0 {
             return Err(format!("proto: illegal tag 0 (wire type {})", key & 7));
@@ -422,6 +426,15 @@ mod tests {
             let bytes = req.encode_to_vec();
             let ours = decode_push_request(&bytes).map_err(TestCaseError::fail)?;
             prop_assert_eq!(Ok(ours), via_prost(&bytes));
+        }
+
+        #[test]
+        fn keys_beyond_32_bits_are_refused_like_prost(tail in any::<Vec<u8>>()) {
+            // Key 2^32 (a varint of five bytes), then anything.
+            let mut bytes = vec![0x80, 0x80, 0x80, 0x80, 0x10];
+            bytes.extend(tail);
+            prop_assert!(decode_push_request(&bytes).is_err());
+            prop_assert!(via_prost(&bytes).is_err());
         }
 
         #[test]
