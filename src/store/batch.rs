@@ -324,7 +324,7 @@ impl EntryBatch {
 
     /// The permutation that sorts stored entries by timestamp, stable (equal
     /// timestamps keep insertion order).
-    pub(crate) fn sorted_order(&self) -> Vec<u32> {
+    pub fn sorted_order(&self) -> Vec<u32> {
         let mut order: Vec<u32> = (0..self.ts.len() as u32).collect();
         if !self.ts.windows(2).all(|w| w[0] <= w[1]) {
             order.sort_by_key(|&i| self.raw_ts(i as usize));

@@ -1,137 +1,311 @@
 //! The line transform that makes log blocks compress well and fast: every run
 //! of ASCII digits is moved out of the line text into a separate *digits*
-//! stream, leaving a one-byte placeholder in the *skeleton* stream.
+//! stream, leaving a placeholder in the *skeleton* stream.
 //!
 //! Log lines of one stream share their text and differ mostly in numbers
 //! (ids, durations, addresses, timestamps). Without the numbers the skeletons
 //! repeat almost verbatim and zstd shrinks them 25-90x at several GB/s; the
-//! digits compress on their own (near their entropy) instead of breaking
+//! digits compress on their own, near their entropy, instead of breaking
 //! every match of the text. Digit runs equal to a rendering of the entry's
-//! own timestamp (nanosecond, microsecond or millisecond fraction, Unix
-//! seconds or milliseconds) are replaced by a placeholder that names the
-//! rendering and store no digits at all.
+//! own timestamp (its date and time fields, fractions, Unix seconds or
+//! milliseconds) become a placeholder naming the rendering and store no
+//! digits at all: most log lines carry their own timestamp.
 //!
-//! Placeholders use bytes that never occur in UTF-8 (`0xC0`, `0xC1`,
-//! `0xF5..=0xFF`), so no escaping is needed: lines are Rust strings.
+//! Placeholders start with bytes that never occur in UTF-8 (`0xF5..=0xFF`),
+//! so no escaping is needed: lines are Rust strings.
 
 use super::error::CodecError;
 
-/// `0xF5..=0xFC`: a run of 1..=8 digits taken from the digits stream.
+/// `0xF5..=0xFE`: a run of 1..=10 digits taken from the digits stream.
 const RUN_BASE: u8 = 0xF5;
 /// Longest run one placeholder covers; longer runs use several.
-const MAX_RUN: usize = 8;
-/// The entry timestamp's nanosecond fraction, 9 digits.
-const TS_NANOS: u8 = 0xFD;
-/// The entry timestamp's microsecond fraction, 6 digits.
-const TS_MICROS: u8 = 0xFE;
-/// The entry timestamp's millisecond fraction, 3 digits.
-const TS_MILLIS: u8 = 0xFF;
-/// The entry timestamp in Unix seconds, 10 digits.
-const TS_UNIX_SECONDS: u8 = 0xC0;
-/// The entry timestamp in Unix milliseconds, 13 digits.
-const TS_UNIX_MILLIS: u8 = 0xC1;
+const MAX_RUN: usize = 10;
+/// `0xFF, kind`: a rendering of the entry's timestamp (see [`TsField`]).
+const TS_ESCAPE: u8 = 0xFF;
 
 const NS: i64 = 1_000_000_000;
 
-#[inline]
-fn is_placeholder(b: u8) -> bool {
-    b >= RUN_BASE || b == TS_UNIX_SECONDS || b == TS_UNIX_MILLIS
+/// Renderings of an entry timestamp (UTC) that a placeholder can name; the
+/// discriminant is the kind byte after [`TS_ESCAPE`]. Dates and times are
+/// matched only as whole groups (`2026-11-23`, `16:00:05`), so a stray
+/// two-digit number never turns into a placeholder by coincidence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+enum TsField {
+    /// Nanosecond fraction, 9 digits.
+    Nanos = 1,
+    /// Microsecond fraction, 6 digits.
+    Micros = 2,
+    /// Millisecond fraction, 3 digits.
+    Millis = 3,
+    /// Unix seconds, 10 digits.
+    UnixSeconds = 4,
+    /// Unix milliseconds, 13 digits.
+    UnixMillis = 5,
+    /// `YYYY-MM-DD`.
+    DateDash = 6,
+    /// `YYYY/MM/DD`.
+    DateSlash = 7,
+    /// `HH:MM:SS`.
+    TimeHms = 8,
+    /// `HH:MM`.
+    TimeHm = 9,
 }
 
-/// Writes `v` as exactly `N` decimal digits (zero-padded; `v < 10^N`).
+impl TsField {
+    fn from_byte(b: u8) -> Option<TsField> {
+        use TsField::*;
+        [
+            Nanos,
+            Micros,
+            Millis,
+            UnixSeconds,
+            UnixMillis,
+            DateDash,
+            DateSlash,
+            TimeHms,
+            TimeHm,
+        ]
+        .get(usize::from(b).wrapping_sub(1))
+        .copied()
+    }
+
+    /// The renderings a digit run of `n` digits may start, in the order
+    /// the encoder tries them.
+    fn candidates(n: usize) -> &'static [TsField] {
+        use TsField::*;
+        match n {
+            9 => &[Nanos],
+            6 => &[Micros],
+            3 => &[Millis],
+            10 => &[UnixSeconds],
+            13 => &[UnixMillis],
+            4 => &[DateDash, DateSlash],
+            2 => &[TimeHms, TimeHm],
+            _ => &[],
+        }
+    }
+}
+
+/// The UTC calendar fields of a timestamp: year, month, day, hour, minute,
+/// second (days-to-civil conversion after H. Hinnant).
+fn civil(ts: i64) -> (i64, u32, u32, u32, u32, u32) {
+    let secs = ts.div_euclid(NS);
+    let days = secs.div_euclid(86_400);
+    let sod = secs.rem_euclid(86_400) as u32;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day, sod / 3600, sod / 60 % 60, sod % 60)
+}
+
+/// Writes `v` as exactly `n` decimal digits at `buf[at..]`; false when `v`
+/// is negative or needs more digits.
 #[inline]
-fn fixed_digits<const N: usize>(mut v: u64) -> [u8; N] {
-    let mut a = [b'0'; N];
-    for d in a.iter_mut().rev() {
+fn put_digits(mut v: i64, n: usize, buf: &mut [u8], at: usize) -> bool {
+    let Some(dst) = buf.get_mut(at..at + n) else {
+        return false;
+    };
+    if v < 0 {
+        return false;
+    }
+    for d in dst.iter_mut().rev() {
         *d = b'0' + (v % 10) as u8;
         v /= 10;
     }
-    a
+    v == 0
 }
 
-/// The rendering of `ts` a timestamp placeholder stands for, if any.
+/// The text `field` of `ts` renders to.
 #[inline]
-fn render(kind: u8, ts: i64) -> Option<Rendered> {
-    let frac = ts.rem_euclid(NS) as u64;
-    let secs = ts.div_euclid(NS);
-    match kind {
-        TS_NANOS => Some(Rendered::new(&fixed_digits::<9>(frac))),
-        TS_MICROS => Some(Rendered::new(&fixed_digits::<6>(frac / 1_000))),
-        TS_MILLIS => Some(Rendered::new(&fixed_digits::<3>(frac / 1_000_000))),
-        TS_UNIX_SECONDS if (1_000_000_000..10_000_000_000).contains(&secs) => {
-            Some(Rendered::new(&fixed_digits::<10>(secs as u64)))
+fn render(field: TsField, ts: i64, buf: &mut [u8; 13]) -> Option<&[u8]> {
+    let frac = ts.rem_euclid(NS);
+    let (v, n) = match field {
+        TsField::Nanos => (frac, 9),
+        TsField::Micros => (frac / 1_000, 6),
+        TsField::Millis => (frac / 1_000_000, 3),
+        TsField::UnixSeconds => (ts.div_euclid(NS), 10),
+        TsField::UnixMillis => (ts.div_euclid(1_000_000), 13),
+        TsField::DateDash | TsField::DateSlash => {
+            let (y, mo, d, ..) = civil(ts);
+            let sep = if field == TsField::DateDash { b'-' } else { b'/' };
+            buf[4] = sep;
+            buf[7] = sep;
+            let ok = put_digits(y, 4, buf, 0)
+                && put_digits(i64::from(mo), 2, buf, 5)
+                && put_digits(i64::from(d), 2, buf, 8);
+            return ok.then_some(&buf[..10]);
         }
-        TS_UNIX_MILLIS => {
-            let ms = ts.div_euclid(1_000_000);
-            (1_000_000_000_000..10_000_000_000_000)
-                .contains(&ms)
-                .then(|| Rendered::new(&fixed_digits::<13>(ms as u64)))
+        TsField::TimeHms | TsField::TimeHm => {
+            let (.., h, mi, sec) = civil(ts);
+            buf[2] = b':';
+            buf[5] = b':';
+            put_digits(i64::from(h), 2, buf, 0);
+            put_digits(i64::from(mi), 2, buf, 3);
+            put_digits(i64::from(sec), 2, buf, 6);
+            let n = if field == TsField::TimeHms { 8 } else { 5 };
+            return Some(&buf[..n]);
+        }
+    };
+    put_digits(v, n, buf, 0).then_some(&buf[..n])
+}
+
+/// Position of the first ASCII digit in `s`, eight bytes at a time.
+#[inline]
+fn find_digit(s: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut base = 0;
+    let mut words = s.chunks_exact(8);
+    for w in &mut words {
+        let mut a = [0u8; 8];
+        a.copy_from_slice(w);
+        // Digits become 0..=9; flag bytes below 10 (exact for the lowest
+        // flagged byte, which is the one we want).
+        let x = u64::from_le_bytes(a) ^ (0x30 * ONES);
+        let hit = x.wrapping_sub(10 * ONES) & !x & HIGH;
+        if hit != 0 {
+            return Some(base + hit.trailing_zeros() as usize / 8);
+        }
+        base += 8;
+    }
+    words
+        .remainder()
+        .iter()
+        .position(u8::is_ascii_digit)
+        .map(|p| base + p)
+}
+
+/// Value of a run of at most 19 ASCII digits.
+#[inline]
+fn parse_digits(run: &[u8]) -> u64 {
+    run.iter()
+        .fold(0u64, |v, &d| v.wrapping_mul(10).wrapping_add(u64::from(d - b'0')))
+}
+
+/// Value of the two digits at `line[at..at + 2]`, when both are digits.
+#[inline]
+fn two_digits(line: &[u8], at: usize) -> Option<u32> {
+    match line.get(at..at + 2) {
+        Some(&[a, b]) if a.is_ascii_digit() && b.is_ascii_digit() => {
+            Some(u32::from(a - b'0') * 10 + u32::from(b - b'0'))
         }
         _ => None,
     }
 }
 
-/// A small inline digit string.
-struct Rendered {
-    buf: [u8; 13],
-    len: usize,
+/// Splits lines into skeleton and digits. Keeps the calendar fields of the
+/// last second it saw, since consecutive entries mostly share it.
+#[derive(Debug, Default)]
+pub struct LineEncoder {
+    civil_secs: Option<i64>,
+    civil: (i64, u32, u32, u32, u32, u32),
 }
 
-impl Rendered {
-    fn new(d: &[u8]) -> Self {
-        let mut buf = [0u8; 13];
-        let len = d.len().min(13);
-        buf[..len].copy_from_slice(&d[..len]);
-        Rendered { buf, len }
+impl LineEncoder {
+    /// A new encoder.
+    pub fn new() -> Self {
+        Self::default()
     }
-    fn as_slice(&self) -> &[u8] {
-        &self.buf[..self.len]
-    }
-}
 
-/// The timestamp placeholder for a digit run of this length, if one exists.
-#[inline]
-fn ts_kind_for_len(n: usize) -> Option<u8> {
-    match n {
-        9 => Some(TS_NANOS),
-        6 => Some(TS_MICROS),
-        3 => Some(TS_MILLIS),
-        10 => Some(TS_UNIX_SECONDS),
-        13 => Some(TS_UNIX_MILLIS),
-        _ => None,
-    }
-}
-
-/// Splits one line (with its entry timestamp) into skeleton and digits,
-/// appending to both.
-pub fn encode_line(line: &[u8], ts: i64, skel: &mut Vec<u8>, digits: &mut Vec<u8>) {
-    let n = line.len();
-    let mut lit = 0;
-    let mut i = 0;
-    while i < n {
-        if !line[i].is_ascii_digit() {
-            i += 1;
-            continue;
+    fn civil(&mut self, ts: i64) -> (i64, u32, u32, u32, u32, u32) {
+        let secs = ts.div_euclid(NS);
+        if self.civil_secs != Some(secs) {
+            self.civil = civil(ts);
+            self.civil_secs = Some(secs);
         }
-        skel.extend_from_slice(&line[lit..i]);
-        let start = i;
-        while i < n && line[i].is_ascii_digit() {
-            i += 1;
-        }
-        let run = &line[start..i];
-        lit = i;
-        if let Some(kind) = ts_kind_for_len(run.len()) {
-            if render(kind, ts).is_some_and(|r| r.as_slice() == run) {
-                skel.push(kind);
+        self.civil
+    }
+
+    /// The timestamp rendering that the digit run `line[start..end]` (a
+    /// maximal run) begins, with the end of the text it covers.
+    #[inline]
+    fn ts_field(&mut self, line: &[u8], start: usize, end: usize, ts: i64) -> Option<(TsField, usize)> {
+        let run = &line[start..end];
+        let frac = ts.rem_euclid(NS) as u64;
+        let field = match run.len() {
+            9 => (parse_digits(run) == frac).then_some(TsField::Nanos),
+            6 => (parse_digits(run) == frac / 1_000).then_some(TsField::Micros),
+            3 => (parse_digits(run) == frac / 1_000_000).then_some(TsField::Millis),
+            10 => (Some(parse_digits(run)) == u64::try_from(ts.div_euclid(NS)).ok())
+                .then_some(TsField::UnixSeconds),
+            13 => (Some(parse_digits(run)) == u64::try_from(ts.div_euclid(1_000_000)).ok())
+                .then_some(TsField::UnixMillis),
+            4 => {
+                let (y, mo, d, ..) = self.civil(ts);
+                let sep = *line.get(end)?;
+                let field = match sep {
+                    b'-' => TsField::DateDash,
+                    b'/' => TsField::DateSlash,
+                    _ => return None,
+                };
+                let whole = Some(parse_digits(run)) == u64::try_from(y).ok()
+                    && two_digits(line, end + 1) == Some(mo)
+                    && line.get(end + 3) == Some(&sep)
+                    && two_digits(line, end + 4) == Some(d)
+                    && !line.get(end + 6).is_some_and(u8::is_ascii_digit);
+                return whole.then_some((field, end + 6));
+            }
+            2 => {
+                let (.., h, mi, sec) = self.civil(ts);
+                if parse_digits(run) != u64::from(h)
+                    || line.get(end) != Some(&b':')
+                    || two_digits(line, end + 1) != Some(mi)
+                {
+                    return None;
+                }
+                let after_hm = end + 3;
+                match line.get(after_hm) {
+                    Some(b':') if two_digits(line, after_hm + 1) == Some(sec)
+                        && !line.get(after_hm + 3).is_some_and(u8::is_ascii_digit) =>
+                    {
+                        return Some((TsField::TimeHms, after_hm + 3));
+                    }
+                    Some(c) if c.is_ascii_digit() => return None,
+                    _ => return Some((TsField::TimeHm, after_hm)),
+                }
+            }
+            _ => None,
+        };
+        field.map(|f| (f, end))
+    }
+
+    /// Splits one line (with its entry timestamp) into skeleton and digits,
+    /// appending to both.
+    pub fn encode_line(&mut self, line: &[u8], ts: i64, skel: &mut Vec<u8>, digits: &mut Vec<u8>) {
+        let n = line.len();
+        let mut lit = 0;
+        let mut i = 0;
+        while let Some(p) = find_digit(&line[i..]) {
+            let start = i + p;
+            skel.extend_from_slice(&line[lit..start]);
+            let mut end = start + 1;
+            while end < n && line[end].is_ascii_digit() {
+                end += 1;
+            }
+            if let Some((f, covered)) = self.ts_field(line, start, end, ts) {
+                skel.push(TS_ESCAPE);
+                skel.push(f as u8);
+                i = covered;
+                lit = covered;
                 continue;
             }
+            let run = &line[start..end];
+            digits.extend_from_slice(run);
+            for part in run.chunks(MAX_RUN) {
+                skel.push(RUN_BASE + (part.len() as u8 - 1));
+            }
+            i = end;
+            lit = end;
         }
-        digits.extend_from_slice(run);
-        for part in run.chunks(MAX_RUN) {
-            skel.push(RUN_BASE + (part.len() as u8 - 1));
-        }
+        skel.extend_from_slice(&line[lit..]);
     }
-    skel.extend_from_slice(&line[lit..]);
 }
 
 /// Position of the first placeholder byte in `s`, scanning eight bytes at a
@@ -144,7 +318,7 @@ fn find_placeholder(s: &[u8]) -> Option<usize> {
         let mut a = [0u8; 8];
         a.copy_from_slice(w);
         if u64::from_le_bytes(a) & 0x8080_8080_8080_8080 != 0 {
-            if let Some(p) = w.iter().position(|&b| is_placeholder(b)) {
+            if let Some(p) = w.iter().position(|&b| b >= RUN_BASE) {
                 return Some(base + p);
             }
         }
@@ -153,7 +327,7 @@ fn find_placeholder(s: &[u8]) -> Option<usize> {
     words
         .remainder()
         .iter()
-        .position(|&b| is_placeholder(b))
+        .position(|&b| b >= RUN_BASE)
         .map(|p| base + p)
 }
 
@@ -173,6 +347,7 @@ pub fn decode_lines(
     let mut p = 0;
     let mut d = 0;
     let mut line = 0;
+    let mut buf = [0u8; 13];
     while p < skel.len() {
         let rest = &skel[p..];
         let Some(q) = find_placeholder(rest) else {
@@ -182,7 +357,7 @@ pub fn decode_lines(
         out.extend_from_slice(&rest[..q]);
         let b = rest[q];
         p += q + 1;
-        if (RUN_BASE..RUN_BASE + MAX_RUN as u8).contains(&b) {
+        if b != TS_ESCAPE {
             let n = usize::from(b - RUN_BASE) + 1;
             let run = digits
                 .get(d..d + n)
@@ -193,11 +368,17 @@ pub fn decode_lines(
             while ends.get(line).is_some_and(|&e| e as usize <= out.len()) {
                 line += 1;
             }
+            let field = skel
+                .get(p)
+                .and_then(|&k| TsField::from_byte(k))
+                .ok_or(CodecError::Invalid("timestamp placeholder"))?;
+            p += 1;
             let t = *ts
                 .get(line)
                 .ok_or(CodecError::Invalid("timestamp placeholder"))?;
-            let r = render(b, t).ok_or(CodecError::Invalid("timestamp placeholder"))?;
-            out.extend_from_slice(r.as_slice());
+            let r = render(field, t, &mut buf)
+                .ok_or(CodecError::Invalid("timestamp placeholder"))?;
+            out.extend_from_slice(r);
         }
         if out.len() > total {
             return Err(CodecError::Invalid("line skeleton length"));
@@ -222,8 +403,9 @@ mod tests {
         let mut ts = Vec::new();
         let mut ends = Vec::new();
         let mut total = 0u32;
+        let mut enc = LineEncoder::new();
         for (l, t) in lines {
-            encode_line(l.as_bytes(), *t, &mut skel, &mut digits);
+            enc.encode_line(l.as_bytes(), *t, &mut skel, &mut digits);
             ts.push(*t);
             total += l.len() as u32;
             ends.push(total);
@@ -241,7 +423,7 @@ mod tests {
         assert_eq!(digits, b"1234567890127");
         assert_eq!(
             skel,
-            [&b"id="[..], &[0xFC, 0xF8], b" took ", &[0xF5], b"ms"].concat()
+            [&b"id="[..], &[0xFE, 0xF6], b" took ", &[0xF5], b"ms"].concat()
         );
     }
 
@@ -250,12 +432,14 @@ mod tests {
         // 2026-11-23T16:00:00.012140406Z
         let ts = 1_795_449_600_012_140_406;
         let cases = [
-            ("t=2026-11-23T16:00:00.012140406Z", b"20261123160000".to_vec()),
-            ("t=16:00:00.012140Z", b"160000".to_vec()),
-            ("t=16:00:00.012Z", b"160000".to_vec()),
+            ("t=2026-11-23T16:00:00.012140406Z", Vec::new()),
+            ("t=16:00:00.012140Z", Vec::new()),
+            ("t=Nov 23 17:00:00.012+01:00", b"231700000100".to_vec()),
+            ("d=2026/11/23 16:00 16:00:01", b"01".to_vec()),
+            ("n=23 16 00 2026-11-230", b"231600202611230".to_vec()),
             ("ts=1795449600.012140", Vec::new()),
             ("ms=1795449600012", Vec::new()),
-            ("other=012140407", b"012140407".to_vec()),
+            ("other=012140407 2025", b"0121404072025".to_vec()),
         ];
         for (line, want_digits) in cases {
             let (_, digits) = round_trip(&[(line, ts)]);
@@ -286,8 +470,41 @@ mod tests {
         let mut out = Vec::new();
         assert!(decode_lines(&skel, &digits, &[0], &[3], &mut out).is_err());
         assert!(decode_lines(&[b'a', 0xF5], b"12", &[0], &[2], &mut out).is_err());
-        assert!(decode_lines(&[0xFD], b"", &[], &[], &mut out).is_err());
+        assert!(decode_lines(&[0xFF, 1], b"", &[], &[], &mut out).is_err());
+        assert!(decode_lines(&[0xFF], b"", &[0], &[9], &mut out).is_err());
+        assert!(decode_lines(&[0xFF, 0xF5], b"", &[0], &[9], &mut out).is_err());
         assert!(decode_lines(b"abc", b"", &[0], &[2], &mut out).is_err());
+    }
+
+    #[test]
+    fn find_digit_is_exact() {
+        for s in ["", "abc", "a1", "////////:::::::9", "\u{7f}\u{80}é0", "0", "abcdefgh12"] {
+            assert_eq!(find_digit(s.as_bytes()), s.bytes().position(|b| b.is_ascii_digit()), "{s}");
+        }
+        let all: Vec<u8> = (0..=255).collect();
+        for i in 0..all.len() {
+            assert_eq!(find_digit(&all[i..]), all[i..].iter().position(u8::is_ascii_digit));
+        }
+    }
+
+    #[test]
+    fn date_and_time_groups_render_whole() {
+        let mut buf = [0u8; 13];
+        let ts = 1_795_449_605_000_000_000;
+        assert_eq!(render(TsField::DateDash, ts, &mut buf), Some(&b"2026-11-23"[..]));
+        assert_eq!(render(TsField::TimeHms, ts, &mut buf), Some(&b"16:00:05"[..]));
+        assert_eq!(render(TsField::TimeHm, ts, &mut buf), Some(&b"16:00"[..]));
+        assert_eq!(render(TsField::UnixSeconds, -5, &mut buf), None);
+    }
+
+    #[test]
+    fn civil_fields_match_chrono() {
+        for ts in [0i64, 1_795_449_600_012_140_406, -1, -86_400_000_000_001, 951_782_400 * NS, i64::MAX, i64::MIN] {
+            let dt = chrono::DateTime::from_timestamp_nanos(ts);
+            use chrono::{Datelike, Timelike};
+            let want = (i64::from(dt.year()), dt.month(), dt.day(), dt.hour(), dt.minute(), dt.second());
+            assert_eq!(civil(ts), want, "{ts}");
+        }
     }
 
     proptest! {

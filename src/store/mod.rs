@@ -9,4 +9,5 @@ pub mod frame;
 pub mod wal_record;
 pub mod fsutil;
 pub mod metrics;
+pub mod rice;
 pub mod wal;

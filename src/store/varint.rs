@@ -32,6 +32,41 @@ pub fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {
     out.extend_from_slice(b);
 }
 
+/// Appends `values` as byte planes: one byte giving the width `w` (bytes
+/// needed by the largest value, 0..=8), then for each byte position
+/// `b < w`, byte `b` (little-endian significance) of every value. Numbers
+/// of similar size then give zstd planes of uniform statistics: the high
+/// planes are nearly constant, the low ones nearly random, instead of
+/// varint bytes of every kind mixed in one Huffman table.
+pub fn put_planes(out: &mut Vec<u8>, values: &[u64]) {
+    let max = values.iter().fold(0u64, |m, &v| m | v);
+    let width = (8 - max.leading_zeros() as usize / 8).min(8);
+    out.push(width as u8);
+    out.reserve(width * values.len());
+    for b in 0..width {
+        let shift = 8 * b;
+        out.extend(values.iter().map(|&v| (v >> shift) as u8));
+    }
+}
+
+/// Reads `n` values written by [`put_planes`] (the whole of `raw`).
+pub fn read_planes(raw: &[u8], n: usize, out: &mut Vec<u64>) -> Result<(), CodecError> {
+    out.clear();
+    let (&width, planes) = raw.split_first().ok_or(CodecError::Truncated("byte planes"))?;
+    let width = usize::from(width);
+    if width > 8 || Some(planes.len()) != width.checked_mul(n) {
+        return Err(CodecError::Invalid("byte planes"));
+    }
+    out.resize(n, 0);
+    for (b, plane) in planes.chunks_exact(n.max(1)).enumerate().take(width) {
+        let shift = 8 * b;
+        for (v, &byte) in out.iter_mut().zip(plane) {
+            *v |= u64::from(byte) << shift;
+        }
+    }
+    Ok(())
+}
+
 /// A cursor over a byte slice whose every read is bounds-checked.
 #[derive(Debug, Clone)]
 pub struct Reader<'a> {
@@ -195,6 +230,18 @@ mod tests {
         #[test]
         fn zigzag_round_trips(v in any::<i64>()) {
             prop_assert_eq!(unzigzag(zigzag(v)), v);
+        }
+
+        #[test]
+        fn planes_round_trip(values in proptest::collection::vec(any::<u64>().prop_map(|v| v >> (v % 64)), 0..50)) {
+            let mut out = Vec::new();
+            put_planes(&mut out, &values);
+            let mut back = Vec::new();
+            read_planes(&out, values.len(), &mut back).unwrap();
+            prop_assert_eq!(&back, &values);
+            if values.iter().any(|&v| v != 0) {
+                prop_assert!(read_planes(&out, values.len() + 1, &mut Vec::new()).is_err());
+            }
         }
 
         #[test]

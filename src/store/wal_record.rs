@@ -5,7 +5,7 @@
 //! codec. Layout in `storage-format.md` ("WAL record").
 
 use super::batch::EntryBatch;
-use super::block::{BlockDecoder, BlockEncoder};
+use super::block::{BlockDecoder, BlockEncoder, Profile};
 use super::error::CodecError;
 use super::varint::{put_bytes, put_uvarint, Reader};
 use crate::model::{Label, Labels};
@@ -61,7 +61,10 @@ impl RecordEncoder {
             put_uvarint(&mut self.table, u64::from(*n));
         }
         self.stored.clear();
-        let (codec, _) = self.block.packer().pack(&self.table, &mut self.stored);
+        let (codec, _) = self
+            .block
+            .packer()
+            .pack(&self.table, Profile::Text, &mut self.stored);
         out.push(codec);
         put_uvarint(out, self.table.len() as u64);
         put_bytes(out, &self.stored);
