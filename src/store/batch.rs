@@ -1,17 +1,199 @@
-//! [`EntryBatch`]: entries of one stream held column-wise in a few owned
-//! buffers. Heads append to it, block decoding fills it, and readers get it
-//! from [`super::EntryIter`]; no entry owns an allocation.
+//! Entries held column-wise in a few owned buffers, never one allocation
+//! per entry: [`EntryBatch`] holds readable lines (what readers get from
+//! [`super::EntryIter`]); [`EncodedBatch`] holds lines already split by the
+//! line codec (what heads keep and blocks are encoded from), so each line
+//! is split once on its way into both the WAL and a chunk.
 
-/// One structured-metadata pair: an index into the batch's name table and
-/// the end offset of its value in the batch's value buffer (the value starts
-/// where the previous pair's value ended).
+use super::error::CodecError;
+use super::linecodec::{self, LineEncoder};
+use crate::model::Label;
+
+/// One structured-metadata pair: an index into the name table and the end
+/// offset of its value in the value buffer (a value starts where the
+/// previous pair's value ended).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct MetaPair {
     name: u32,
     value_end: u32,
 }
 
-/// Entries of one stream, column-wise, with an optional view window and
+/// Structured metadata of a sequence of entries, column-wise.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct MetaColumn {
+    pair_ends: Vec<u32>,
+    pairs: Vec<MetaPair>,
+    name_ends: Vec<u32>,
+    names: String,
+    values: String,
+}
+
+impl MetaColumn {
+    fn clear(&mut self) {
+        self.pair_ends.clear();
+        self.pairs.clear();
+        self.name_ends.clear();
+        self.names.clear();
+        self.values.clear();
+    }
+
+    fn memory_bytes(&self) -> usize {
+        self.pair_ends.capacity() * 4
+            + self.pairs.capacity() * 8
+            + self.name_ends.capacity() * 4
+            + self.names.capacity()
+            + self.values.capacity()
+    }
+
+    fn pair_span(&self, r: usize) -> (usize, usize) {
+        let start = if r == 0 {
+            0
+        } else {
+            self.pair_ends.get(r - 1).map_or(0, |&e| e as usize)
+        };
+        let end = self.pair_ends.get(r).map_or(start, |&e| e as usize);
+        (start, end.max(start))
+    }
+
+    fn name(&self, n: u32) -> &str {
+        let n = n as usize;
+        let start = if n == 0 {
+            0
+        } else {
+            self.name_ends.get(n - 1).map_or(0, |&e| e as usize)
+        };
+        let end = self.name_ends.get(n).map_or(start, |&e| e as usize);
+        self.names.get(start..end).unwrap_or("")
+    }
+
+    fn value(&self, p: usize) -> &str {
+        let start = if p == 0 {
+            0
+        } else {
+            self.pairs.get(p - 1).map_or(0, |x| x.value_end as usize)
+        };
+        let end = self.pairs.get(p).map_or(start, |x| x.value_end as usize);
+        self.values.get(start..end).unwrap_or("")
+    }
+
+    /// Pairs of entry `r`.
+    pub(crate) fn get(&self, r: usize) -> impl Iterator<Item = (&str, &str)> + '_ {
+        let (s, e) = self.pair_span(r);
+        (s..e).map(move |p| {
+            let name = self.pairs.get(p).map_or(u32::MAX, |x| x.name);
+            (self.name(name), self.value(p))
+        })
+    }
+
+    /// Number of pairs of entry `r`.
+    pub(crate) fn count(&self, r: usize) -> usize {
+        let (s, e) = self.pair_span(r);
+        e - s
+    }
+
+    /// True when any entry has a pair.
+    pub(crate) fn any(&self) -> bool {
+        !self.pairs.is_empty()
+    }
+
+    fn name_index(&mut self, name: &str) -> u32 {
+        let mut start = 0usize;
+        for (i, &end) in self.name_ends.iter().enumerate() {
+            if self.names.get(start..end as usize) == Some(name) {
+                return i as u32;
+            }
+            start = end as usize;
+        }
+        self.names.push_str(name);
+        self.name_ends.push(self.names.len() as u32);
+        (self.name_ends.len() - 1) as u32
+    }
+
+    /// Appends one entry's pairs.
+    fn push<'a>(&mut self, pairs: impl IntoIterator<Item = (&'a str, &'a str)>) {
+        for (n, v) in pairs {
+            let name = self.name_index(n);
+            self.values.push_str(v);
+            self.pairs.push(MetaPair {
+                name,
+                value_end: self.values.len() as u32,
+            });
+        }
+        self.pair_ends.push(self.pairs.len() as u32);
+    }
+
+    /// Appends the pairs of entry `r` of `src`.
+    fn push_from(&mut self, src: &MetaColumn, r: usize) {
+        let (s, e) = src.pair_span(r);
+        for p in s..e {
+            let name = src.pairs.get(p).map_or(u32::MAX, |x| x.name);
+            let idx = self.name_index(src.name(name));
+            self.values.push_str(src.value(p));
+            self.pairs.push(MetaPair {
+                name: idx,
+                value_end: self.values.len() as u32,
+            });
+        }
+        self.pair_ends.push(self.pairs.len() as u32);
+    }
+
+    /// Drops entries from `n` on.
+    fn truncate(&mut self, n: usize) {
+        if n >= self.pair_ends.len() {
+            return;
+        }
+        let pairs = match n.checked_sub(1) {
+            Some(i) => self.pair_ends.get(i).map_or(0, |&e| e as usize),
+            None => 0,
+        };
+        let values = match pairs.checked_sub(1) {
+            Some(i) => self.pairs.get(i).map_or(0, |x| x.value_end as usize),
+            None => 0,
+        };
+        self.pair_ends.truncate(n);
+        self.pairs.truncate(pairs);
+        self.values.truncate(values);
+    }
+
+    fn equals(&self, r: usize, meta: &[Label]) -> bool {
+        self.count(r) == meta.len()
+            && self
+                .get(r)
+                .zip(meta)
+                .all(|((n, v), l)| n == l.name && v == l.value)
+    }
+
+    /// Replaces the column with decoded parts; `pairs` holds (name index,
+    /// value end). Damaged tables cannot panic: accessors bounds-check.
+    pub(crate) fn set_decoded(
+        &mut self,
+        pair_ends: &mut Vec<u32>,
+        pairs: &[(u32, u32)],
+        name_ends: &mut Vec<u32>,
+        names: String,
+        values: String,
+    ) {
+        std::mem::swap(&mut self.pair_ends, pair_ends);
+        self.pairs.clear();
+        self.pairs.extend(
+            pairs
+                .iter()
+                .map(|&(name, value_end)| MetaPair { name, value_end }),
+        );
+        std::mem::swap(&mut self.name_ends, name_ends);
+        self.names = names;
+        self.values = values;
+    }
+
+    /// Takes the string buffers out for reuse.
+    pub(crate) fn take_strings(&mut self) -> (String, String) {
+        (
+            std::mem::take(&mut self.names),
+            std::mem::take(&mut self.values),
+        )
+    }
+}
+
+/// Entries of one stream with readable lines, plus a view window and
 /// direction: `len()`, `ts(i)`, `line(i)` and `metadata(i)` index the
 /// window in the batch's direction.
 #[derive(Debug, Clone, Default)]
@@ -19,11 +201,7 @@ pub struct EntryBatch {
     ts: Vec<i64>,
     line_ends: Vec<u32>,
     lines: String,
-    pair_ends: Vec<u32>,
-    pairs: Vec<MetaPair>,
-    name_ends: Vec<u32>,
-    names: String,
-    values: String,
+    meta: MetaColumn,
     lo: usize,
     hi: usize,
     reversed: bool,
@@ -48,7 +226,7 @@ impl EntryBatch {
     #[inline]
     fn raw_index(&self, i: usize) -> usize {
         if self.reversed {
-            self.hi - 1 - i
+            self.hi.wrapping_sub(1).wrapping_sub(i)
         } else {
             self.lo + i
         }
@@ -75,7 +253,7 @@ impl EntryBatch {
 
     /// Structured metadata of entry `i` of the view, in stored order.
     pub fn metadata(&self, i: usize) -> impl Iterator<Item = (&str, &str)> + '_ {
-        self.raw_metadata(self.raw_index(i))
+        self.meta.get(self.raw_index(i))
     }
 
     /// Sum of the line lengths of the view.
@@ -113,66 +291,16 @@ impl EntryBatch {
         self.lines.get(s..e).unwrap_or("")
     }
 
-    fn pair_span(&self, r: usize) -> (usize, usize) {
-        let start = if r == 0 {
-            0
-        } else {
-            self.pair_ends.get(r - 1).map_or(0, |&e| e as usize)
-        };
-        let end = self.pair_ends.get(r).map_or(start, |&e| e as usize);
-        (start, end.max(start))
-    }
-
-    fn name(&self, n: u32) -> &str {
-        let n = n as usize;
-        let start = if n == 0 {
-            0
-        } else {
-            self.name_ends.get(n - 1).map_or(0, |&e| e as usize)
-        };
-        let end = self.name_ends.get(n).map_or(start, |&e| e as usize);
-        self.names.get(start..end).unwrap_or("")
-    }
-
-    fn value(&self, p: usize) -> &str {
-        let start = if p == 0 {
-            0
-        } else {
-            self.pairs.get(p - 1).map_or(0, |x| x.value_end as usize)
-        };
-        let end = self.pairs.get(p).map_or(start, |x| x.value_end as usize);
-        self.values.get(start..end).unwrap_or("")
-    }
-
     pub(crate) fn raw_metadata(&self, r: usize) -> impl Iterator<Item = (&str, &str)> + '_ {
-        let (s, e) = self.pair_span(r);
-        (s..e).map(move |p| {
-            let name = self.pairs.get(p).map_or(u32::MAX, |x| x.name);
-            (self.name(name), self.value(p))
-        })
+        self.meta.get(r)
     }
 
-    /// Number of metadata pairs of stored entry `r`.
-    pub(crate) fn raw_meta_count(&self, r: usize) -> usize {
-        let (s, e) = self.pair_span(r);
-        e - s
-    }
-
-    /// True when any stored entry carries structured metadata.
-    pub(crate) fn has_metadata(&self) -> bool {
-        !self.pairs.is_empty()
-    }
-
-    /// Bytes of memory held (capacity of every buffer), for budgets.
+    /// Bytes of memory held (capacity of every buffer).
     pub fn memory_bytes(&self) -> usize {
         self.ts.capacity() * 8
             + self.line_ends.capacity() * 4
             + self.lines.capacity()
-            + self.pair_ends.capacity() * 4
-            + self.pairs.capacity() * 8
-            + self.name_ends.capacity() * 4
-            + self.names.capacity()
-            + self.values.capacity()
+            + self.meta.memory_bytes()
     }
 
     /// Empties the batch, keeping its buffers.
@@ -180,27 +308,10 @@ impl EntryBatch {
         self.ts.clear();
         self.line_ends.clear();
         self.lines.clear();
-        self.pair_ends.clear();
-        self.pairs.clear();
-        self.name_ends.clear();
-        self.names.clear();
-        self.values.clear();
+        self.meta.clear();
         self.lo = 0;
         self.hi = 0;
         self.reversed = false;
-    }
-
-    fn name_index(&mut self, name: &str) -> u32 {
-        let mut start = 0usize;
-        for (i, &end) in self.name_ends.iter().enumerate() {
-            if self.names.get(start..end as usize) == Some(name) {
-                return i as u32;
-            }
-            start = end as usize;
-        }
-        self.names.push_str(name);
-        self.name_ends.push(self.names.len() as u32);
-        (self.name_ends.len() - 1) as u32
     }
 
     /// Appends an entry at the end and widens the view to cover everything.
@@ -213,52 +324,21 @@ impl EntryBatch {
         self.ts.push(ts);
         self.lines.push_str(line);
         self.line_ends.push(self.lines.len() as u32);
-        for (n, v) in metadata {
-            let name = self.name_index(n);
-            self.values.push_str(v);
-            self.pairs.push(MetaPair {
-                name,
-                value_end: self.values.len() as u32,
-            });
-        }
-        self.pair_ends.push(self.pairs.len() as u32);
+        self.meta.push(metadata);
         self.lo = 0;
         self.hi = self.ts.len();
         self.reversed = false;
     }
 
-    /// Appends stored entry `r` of `src`.
+    /// Appends stored entry `r` of `src` and widens the view.
     pub(crate) fn push_from(&mut self, src: &EntryBatch, r: usize) {
-        let ts = src.raw_ts(r);
-        let line = src.raw_line(r);
-        self.ts.push(ts);
-        self.lines.push_str(line);
+        self.ts.push(src.raw_ts(r));
+        self.lines.push_str(src.raw_line(r));
         self.line_ends.push(self.lines.len() as u32);
-        let (s, e) = src.pair_span(r);
-        for p in s..e {
-            let name = src.pairs.get(p).map_or(u32::MAX, |x| x.name);
-            let idx = self.name_index(src.name(name));
-            self.values.push_str(src.value(p));
-            self.pairs.push(MetaPair {
-                name: idx,
-                value_end: self.values.len() as u32,
-            });
-        }
-        self.pair_ends.push(self.pairs.len() as u32);
+        self.meta.push_from(&src.meta, r);
         self.lo = 0;
         self.hi = self.ts.len();
         self.reversed = false;
-    }
-
-    /// True when stored entry `r` equals (ts, line, metadata).
-    pub(crate) fn raw_equals(&self, r: usize, ts: i64, line: &str, meta: &[crate::model::Label]) -> bool {
-        self.raw_ts(r) == ts
-            && self.raw_line(r) == line
-            && self.raw_meta_count(r) == meta.len()
-            && self
-                .raw_metadata(r)
-                .zip(meta)
-                .all(|((n, v), l)| n == l.name && v == l.value)
     }
 
     /// Restricts the view to stored entries `lo..hi` in the given direction.
@@ -274,63 +354,303 @@ impl EntryBatch {
         &self.ts
     }
 
-    /// Cumulative line end offsets (ignoring the view).
-    pub(crate) fn raw_line_ends(&self) -> &[u32] {
-        &self.line_ends
-    }
-
-    /// All line bytes concatenated (ignoring the view).
-    pub(crate) fn raw_lines(&self) -> &str {
-        &self.lines
-    }
-
-    /// Replaces the stored columns with decoded ones. `lines` and `values`
-    /// must already be validated UTF-8; pair and name tables are
-    /// bounds-checked by the accessors, so damaged tables cannot panic.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn set_columns(
+    /// Replaces the contents with decoded columns (`lines` validated UTF-8).
+    pub(crate) fn set_decoded(
         &mut self,
         ts: &mut Vec<i64>,
         line_ends: &mut Vec<u32>,
         lines: String,
-        pair_ends: &mut Vec<u32>,
-        pairs: &mut Vec<(u32, u32)>,
-        name_ends: &mut Vec<u32>,
-        names: String,
-        values: String,
-    ) {
+    ) -> &mut MetaColumn {
         std::mem::swap(&mut self.ts, ts);
         std::mem::swap(&mut self.line_ends, line_ends);
         self.lines = lines;
-        std::mem::swap(&mut self.pair_ends, pair_ends);
-        self.pairs.clear();
-        self.pairs.extend(pairs.iter().map(|&(name, value_end)| MetaPair { name, value_end }));
-        std::mem::swap(&mut self.name_ends, name_ends);
-        self.names = names;
-        self.values = values;
         self.lo = 0;
         self.hi = self.ts.len();
         self.reversed = false;
+        &mut self.meta
     }
 
-    /// Takes the string buffers out for reuse by a decoder.
-    pub(crate) fn take_strings(&mut self) -> (String, String, String) {
-        (
-            std::mem::take(&mut self.lines),
-            std::mem::take(&mut self.names),
-            std::mem::take(&mut self.values),
-        )
+    /// Takes the line buffer out for reuse by a decoder.
+    pub(crate) fn take_lines(&mut self) -> String {
+        std::mem::take(&mut self.lines)
     }
 
-    /// The permutation that sorts stored entries by timestamp, stable (equal
-    /// timestamps keep insertion order).
-    pub fn sorted_order(&self) -> Vec<u32> {
-        let mut order: Vec<u32> = (0..self.ts.len() as u32).collect();
-        if !self.ts.windows(2).all(|w| w[0] <= w[1]) {
-            order.sort_by_key(|&i| self.raw_ts(i as usize));
+    /// The metadata column.
+    pub(crate) fn meta_mut(&mut self) -> &mut MetaColumn {
+        &mut self.meta
+    }
+}
+
+/// Entries whose lines are split into skeleton and digit segments by the
+/// line codec, in insertion order. Heads hold their entries this way and
+/// blocks (chunk blocks and WAL records) are encoded from it.
+#[derive(Debug, Clone, Default)]
+pub struct EncodedBatch {
+    ts: Vec<i64>,
+    line_lens: Vec<u32>,
+    skel_ends: Vec<u32>,
+    skel: Vec<u8>,
+    digit_ends: Vec<u32>,
+    digits: Vec<u8>,
+    meta: MetaColumn,
+    line_bytes: u64,
+    min_ts: i64,
+    max_ts: i64,
+    in_order: bool,
+}
+
+fn span(ends: &[u32], r: usize) -> (usize, usize) {
+    let start = if r == 0 {
+        0
+    } else {
+        ends.get(r - 1).map_or(0, |&e| e as usize)
+    };
+    let end = ends.get(r).map_or(start, |&e| e as usize);
+    (start, end.max(start))
+}
+
+impl EncodedBatch {
+    /// An empty batch.
+    pub fn new() -> Self {
+        EncodedBatch {
+            in_order: true,
+            ..Default::default()
         }
-        order
     }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.ts.len()
+    }
+
+    /// True when there is no entry.
+    pub fn is_empty(&self) -> bool {
+        self.ts.is_empty()
+    }
+
+    /// Smallest timestamp (0 when empty).
+    pub fn min_ts(&self) -> i64 {
+        self.min_ts
+    }
+
+    /// Largest timestamp (0 when empty).
+    pub fn max_ts(&self) -> i64 {
+        self.max_ts
+    }
+
+    /// Sum of the line lengths.
+    pub fn line_bytes(&self) -> u64 {
+        self.line_bytes
+    }
+
+    /// True when timestamps never decrease in insertion order.
+    pub fn in_order(&self) -> bool {
+        self.in_order
+    }
+
+    /// Timestamp of entry `r`.
+    #[inline]
+    pub fn ts(&self, r: usize) -> i64 {
+        self.ts.get(r).copied().unwrap_or(0)
+    }
+
+    /// All timestamps in insertion order.
+    pub fn timestamps(&self) -> &[i64] {
+        &self.ts
+    }
+
+    /// Line length of entry `r`.
+    #[inline]
+    pub fn line_len(&self, r: usize) -> u32 {
+        self.line_lens.get(r).copied().unwrap_or(0)
+    }
+
+    /// Skeleton segment of entry `r`.
+    #[inline]
+    pub(crate) fn skel(&self, r: usize) -> &[u8] {
+        let (s, e) = span(&self.skel_ends, r);
+        self.skel.get(s..e).unwrap_or(&[])
+    }
+
+    /// Digit segment of entry `r`.
+    #[inline]
+    pub(crate) fn digits(&self, r: usize) -> &[u8] {
+        let (s, e) = span(&self.digit_ends, r);
+        self.digits.get(s..e).unwrap_or(&[])
+    }
+
+    /// The whole skeleton and digit streams, in insertion order.
+    pub fn streams(&self) -> (&[u8], &[u8]) {
+        (&self.skel, &self.digits)
+    }
+
+    /// Metadata of entry `r`.
+    pub(crate) fn metadata(&self, r: usize) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.meta.get(r)
+    }
+
+    /// The metadata column.
+    pub(crate) fn meta(&self) -> &MetaColumn {
+        &self.meta
+    }
+
+    /// Bytes of memory held (capacity of every buffer), for head budgets.
+    pub fn memory_bytes(&self) -> usize {
+        self.ts.capacity() * 8
+            + self.line_lens.capacity() * 4
+            + self.skel_ends.capacity() * 4
+            + self.skel.capacity()
+            + self.digit_ends.capacity() * 4
+            + self.digits.capacity()
+            + self.meta.memory_bytes()
+    }
+
+    /// Empties the batch, keeping its buffers.
+    pub fn clear(&mut self) {
+        self.ts.clear();
+        self.line_lens.clear();
+        self.skel_ends.clear();
+        self.skel.clear();
+        self.digit_ends.clear();
+        self.digits.clear();
+        self.meta.clear();
+        self.line_bytes = 0;
+        self.min_ts = 0;
+        self.max_ts = 0;
+        self.in_order = true;
+    }
+
+    fn note_ts(&mut self, ts: i64) {
+        if self.ts.is_empty() {
+            self.min_ts = ts;
+            self.max_ts = ts;
+        } else {
+            self.in_order &= ts >= self.max_ts;
+            self.min_ts = self.min_ts.min(ts);
+            self.max_ts = self.max_ts.max(ts);
+        }
+        self.ts.push(ts);
+    }
+
+    /// Splits and appends one entry.
+    pub fn push<'a>(
+        &mut self,
+        enc: &mut LineEncoder,
+        ts: i64,
+        line: &str,
+        metadata: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) {
+        self.note_ts(ts);
+        self.line_lens.push(line.len() as u32);
+        self.line_bytes += line.len() as u64;
+        enc.encode_line(line.as_bytes(), ts, &mut self.skel, &mut self.digits);
+        self.skel_ends.push(self.skel.len() as u32);
+        self.digit_ends.push(self.digits.len() as u32);
+        self.meta.push(metadata);
+    }
+
+    /// Appends entry `r` of `src` (no re-splitting).
+    pub fn push_from(&mut self, src: &EncodedBatch, r: usize) {
+        self.note_ts(src.ts(r));
+        let len = src.line_len(r);
+        self.line_lens.push(len);
+        self.line_bytes += u64::from(len);
+        self.skel.extend_from_slice(src.skel(r));
+        self.skel_ends.push(self.skel.len() as u32);
+        self.digits.extend_from_slice(src.digits(r));
+        self.digit_ends.push(self.digits.len() as u32);
+        self.meta.push_from(&src.meta, r);
+    }
+
+    /// Drops the last entry (bounds are not narrowed; they stay a cover).
+    pub fn pop(&mut self) {
+        let n = self.ts.len();
+        if n == 0 {
+            return;
+        }
+        self.ts.pop();
+        if let Some(len) = self.line_lens.pop() {
+            self.line_bytes -= u64::from(len);
+        }
+        self.skel_ends.pop();
+        self.skel.truncate(self.skel_ends.last().map_or(0, |&e| e as usize));
+        self.digit_ends.pop();
+        self.digits
+            .truncate(self.digit_ends.last().map_or(0, |&e| e as usize));
+        self.meta.truncate(n - 1);
+    }
+
+    /// True when entry `r` equals entry `o` of `other` (timestamp, line and
+    /// metadata; split forms are equal exactly when lines are).
+    pub fn same_entry(&self, r: usize, other: &EncodedBatch, o: usize) -> bool {
+        self.ts(r) == other.ts(o)
+            && self.line_len(r) == other.line_len(o)
+            && self.skel(r) == other.skel(o)
+            && self.digits(r) == other.digits(o)
+            && self.meta.count(r) == other.meta.count(o)
+            && self.meta.get(r).eq(other.meta.get(o))
+    }
+
+    /// True when entry `r` has exactly these metadata pairs.
+    pub fn same_metadata(&self, r: usize, meta: &[Label]) -> bool {
+        self.meta.equals(r, meta)
+    }
+
+    /// The stable permutation that orders entries by timestamp.
+    pub fn sorted_order(&self, order: &mut Vec<u32>) {
+        order.clear();
+        order.extend(0..self.ts.len() as u32);
+        if !self.in_order {
+            order.sort_by_key(|&i| self.ts(i as usize));
+        }
+    }
+
+    /// Decodes entries `order` (indices) into `out` with readable lines,
+    /// replacing its contents.
+    pub fn decode_into(
+        &self,
+        order: &[u32],
+        out: &mut EntryBatch,
+        scratch: &mut DecodeScratch,
+    ) -> Result<(), CodecError> {
+        scratch.ts.clear();
+        scratch.ends.clear();
+        scratch.skel.clear();
+        scratch.digits.clear();
+        let mut total: u32 = 0;
+        for &r in order {
+            let r = r as usize;
+            scratch.ts.push(self.ts(r));
+            total = total.saturating_add(self.line_len(r));
+            scratch.ends.push(total);
+            scratch.skel.extend_from_slice(self.skel(r));
+            scratch.digits.extend_from_slice(self.digits(r));
+        }
+        let mut bytes = out.take_lines().into_bytes();
+        linecodec::decode_lines(
+            &mut scratch.skel,
+            &mut scratch.digits,
+            &scratch.ts,
+            &scratch.ends,
+            &mut bytes,
+        )?;
+        let lines = String::from_utf8(bytes).map_err(|_| CodecError::Invalid("line text"))?;
+        let meta = out.set_decoded(&mut scratch.ts, &mut scratch.ends, lines);
+        meta.clear();
+        for &r in order {
+            meta.push_from(&self.meta, r as usize);
+        }
+        Ok(())
+    }
+}
+
+/// Reusable buffers for [`EncodedBatch::decode_into`].
+#[derive(Debug, Default)]
+pub struct DecodeScratch {
+    ts: Vec<i64>,
+    ends: Vec<u32>,
+    skel: Vec<u8>,
+    digits: Vec<u8>,
 }
 
 #[cfg(test)]
@@ -338,7 +658,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn push_and_read_with_views() {
+    fn entry_batch_push_and_views() {
         let mut b = EntryBatch::new();
         b.push(3, "c", [("k", "v1")]);
         b.push(1, "a", []);
@@ -352,8 +672,36 @@ mod tests {
         assert_eq!(b.len(), 2);
         assert_eq!((b.ts(0), b.line(0), b.line_len(0)), (2, "bb", 2));
         assert_eq!(b.line(1), "a");
-        assert_eq!(b.sorted_order(), vec![1, 2, 0]);
-        assert!(b.raw_equals(0, 3, "c", &[crate::model::Label::new("k", "v1")]));
-        assert!(!b.raw_equals(0, 3, "c", &[]));
+        b.set_view(0, 0, true);
+        assert!(b.is_empty());
+    }
+
+    #[test]
+    fn encoded_batch_round_trip_pop_and_dedupe() {
+        let mut enc = LineEncoder::new();
+        let mut a = EncodedBatch::new();
+        a.push(&mut enc, 30, "took 12ms at 000000030", [("k", "v")]);
+        a.push(&mut enc, 10, "boot 1", []);
+        a.push(&mut enc, 20, "x", [("k", "w"), ("t", "1")]);
+        assert!(!a.in_order());
+        assert_eq!((a.min_ts(), a.max_ts(), a.line_bytes()), (10, 30, 29));
+        let mut order = Vec::new();
+        a.sorted_order(&mut order);
+        assert_eq!(order, [1, 2, 0]);
+        let mut out = EntryBatch::new();
+        a.decode_into(&order, &mut out, &mut DecodeScratch::default()).unwrap();
+        assert_eq!(out.line(0), "boot 1");
+        assert_eq!(out.line(2), "took 12ms at 000000030");
+        assert_eq!(out.metadata(1).collect::<Vec<_>>(), [("k", "w"), ("t", "1")]);
+        let mut b = EncodedBatch::new();
+        b.push_from(&a, 0);
+        assert!(b.same_entry(0, &a, 0) && !b.same_entry(0, &a, 1));
+        b.push(&mut enc, 5, "y", [("z", "1")]);
+        b.pop();
+        assert_eq!(b.len(), 1);
+        assert_eq!(b.line_bytes(), 22);
+        assert!(b.same_metadata(0, &[Label::new("k", "v")]));
+        b.push(&mut enc, 6, "y", []);
+        assert_eq!(b.metadata(1).count(), 0);
     }
 }

@@ -70,21 +70,6 @@ impl TsField {
         .copied()
     }
 
-    /// The renderings a digit run of `n` digits may start, in the order
-    /// the encoder tries them.
-    fn candidates(n: usize) -> &'static [TsField] {
-        use TsField::*;
-        match n {
-            9 => &[Nanos],
-            6 => &[Micros],
-            3 => &[Millis],
-            10 => &[UnixSeconds],
-            13 => &[UnixMillis],
-            4 => &[DateDash, DateSlash],
-            2 => &[TimeHms, TimeHm],
-            _ => &[],
-        }
-    }
 }
 
 /// The UTC calendar fields of a timestamp: year, month, day, hour, minute,
@@ -206,6 +191,7 @@ fn two_digits(line: &[u8], at: usize) -> Option<u32> {
 pub struct LineEncoder {
     civil_secs: Option<i64>,
     civil: (i64, u32, u32, u32, u32, u32),
+    src: Vec<u8>,
 }
 
 impl LineEncoder {
@@ -280,31 +266,80 @@ impl LineEncoder {
     /// appending to both.
     pub fn encode_line(&mut self, line: &[u8], ts: i64, skel: &mut Vec<u8>, digits: &mut Vec<u8>) {
         let n = line.len();
+        // A padded copy of the line and room in both outputs let every copy
+        // move whole 16-byte chunks. The skeleton never outgrows the line:
+        // literals are copied 1:1, a run of k digits leaves at most k
+        // placeholder bytes, and a 2-byte timestamp placeholder covers at
+        // least 3 characters.
+        self.src.clear();
+        self.src.extend_from_slice(line);
+        self.src.resize(n + SLACK, 0);
+        let (sb, db) = (skel.len(), digits.len());
+        skel.resize(sb + n + SLACK, 0);
+        digits.resize(db + n + SLACK, 0);
+        let (mut w, mut dw) = (sb, db);
         let mut lit = 0;
         let mut i = 0;
-        while let Some(p) = find_digit(&line[i..]) {
+        while let Some(p) = find_digit(line.get(i..).unwrap_or(&[])) {
             let start = i + p;
-            skel.extend_from_slice(&line[lit..start]);
+            wild_copy(skel, w, &self.src, lit, start - lit);
+            w += start - lit;
             let mut end = start + 1;
-            while end < n && line[end].is_ascii_digit() {
+            while line.get(end).is_some_and(u8::is_ascii_digit) {
                 end += 1;
             }
             if let Some((f, covered)) = self.ts_field(line, start, end, ts) {
-                skel.push(TS_ESCAPE);
-                skel.push(f as u8);
+                put_byte(skel, w, TS_ESCAPE);
+                put_byte(skel, w + 1, f as u8);
+                w += 2;
                 i = covered;
                 lit = covered;
                 continue;
             }
-            let run = &line[start..end];
-            digits.extend_from_slice(run);
-            for part in run.chunks(MAX_RUN) {
-                skel.push(RUN_BASE + (part.len() as u8 - 1));
+            wild_copy(digits, dw, &self.src, start, end - start);
+            dw += end - start;
+            let mut left = end - start;
+            while left > 0 {
+                let part = left.min(MAX_RUN);
+                put_byte(skel, w, RUN_BASE + (part as u8 - 1));
+                w += 1;
+                left -= part;
             }
             i = end;
             lit = end;
         }
-        skel.extend_from_slice(&line[lit..]);
+        wild_copy(skel, w, &self.src, lit, n - lit);
+        w += n - lit;
+        skel.truncate(w);
+        digits.truncate(dw);
+    }
+}
+
+/// Padding that [`wild_copy`] needs past the end of its source and
+/// destination ranges.
+const SLACK: usize = 16;
+
+/// Copies `len` bytes from `src[s..]` to `dst[d..]` in 16-byte chunks,
+/// which beats a `memcpy` call for the short spans between digit runs.
+/// Both slices must extend [`SLACK`] bytes past the range (up to 15 bytes
+/// past `d + len` are overwritten); returns false, copying less, if not.
+#[inline(always)]
+fn wild_copy(dst: &mut [u8], d: usize, src: &[u8], s: usize, len: usize) -> bool {
+    let mut k = 0;
+    while k < len {
+        match (dst.get_mut(d + k..d + k + 16), src.get(s + k..s + k + 16)) {
+            (Some(a), Some(b)) => a.copy_from_slice(b),
+            _ => return false,
+        }
+        k += 16;
+    }
+    true
+}
+
+#[inline(always)]
+fn put_byte(dst: &mut [u8], at: usize, b: u8) {
+    if let Some(x) = dst.get_mut(at) {
+        *x = b;
     }
 }
 
@@ -334,60 +369,95 @@ fn find_placeholder(s: &[u8]) -> Option<usize> {
 /// Rebuilds the concatenation of all lines from skeleton and digits.
 /// `ts[i]` and `ends[i]` (cumulative end offset of line `i`) describe the
 /// entries; the output must come out exactly `ends.last()` bytes long.
+/// `skel` and `digits` are padded during the call and restored after.
 pub fn decode_lines(
+    skel: &mut Vec<u8>,
+    digits: &mut Vec<u8>,
+    ts: &[i64],
+    ends: &[u32],
+    out: &mut Vec<u8>,
+) -> Result<(), CodecError> {
+    let (skel_len, digits_len) = (skel.len(), digits.len());
+    skel.resize(skel_len + SLACK, 0);
+    digits.resize(digits_len + SLACK, 0);
+    let res = decode_padded(skel, skel_len, digits, digits_len, ts, ends, out);
+    skel.truncate(skel_len);
+    digits.truncate(digits_len);
+    res
+}
+
+fn decode_padded(
     skel: &[u8],
+    skel_len: usize,
     digits: &[u8],
+    digits_len: usize,
     ts: &[i64],
     ends: &[u32],
     out: &mut Vec<u8>,
 ) -> Result<(), CodecError> {
     let total = ends.last().map_or(0, |&e| e as usize);
     out.clear();
-    out.reserve(total);
+    out.resize(total + SLACK, 0);
+    let too_long = CodecError::Invalid("line skeleton length");
+    let mut w = 0;
     let mut p = 0;
     let mut d = 0;
     let mut line = 0;
-    let mut buf = [0u8; 13];
-    while p < skel.len() {
-        let rest = &skel[p..];
-        let Some(q) = find_placeholder(rest) else {
-            out.extend_from_slice(rest);
+    let mut buf = [0u8; 32];
+    while p < skel_len {
+        let rest = skel.get(p..skel_len).unwrap_or(&[]);
+        let q = find_placeholder(rest).unwrap_or(rest.len());
+        if w + q > total {
+            return Err(too_long);
+        }
+        wild_copy(out, w, skel, p, q);
+        w += q;
+        p += q;
+        let Some(&b) = skel.get(p).filter(|_| p < skel_len) else {
             break;
         };
-        out.extend_from_slice(&rest[..q]);
-        let b = rest[q];
-        p += q + 1;
+        p += 1;
         if b != TS_ESCAPE {
             let n = usize::from(b - RUN_BASE) + 1;
-            let run = digits
-                .get(d..d + n)
-                .ok_or(CodecError::Truncated("digits stream"))?;
-            out.extend_from_slice(run);
+            if d + n > digits_len {
+                return Err(CodecError::Truncated("digits stream"));
+            }
+            if w + n > total {
+                return Err(too_long);
+            }
+            wild_copy(out, w, digits, d, n);
+            w += n;
             d += n;
         } else {
-            while ends.get(line).is_some_and(|&e| e as usize <= out.len()) {
+            while ends.get(line).is_some_and(|&e| e as usize <= w) {
                 line += 1;
             }
             let field = skel
                 .get(p)
+                .filter(|_| p < skel_len)
                 .and_then(|&k| TsField::from_byte(k))
                 .ok_or(CodecError::Invalid("timestamp placeholder"))?;
             p += 1;
             let t = *ts
                 .get(line)
                 .ok_or(CodecError::Invalid("timestamp placeholder"))?;
-            let r = render(field, t, &mut buf)
+            let mut small = [0u8; 13];
+            let r = render(field, t, &mut small)
                 .ok_or(CodecError::Invalid("timestamp placeholder"))?;
-            out.extend_from_slice(r);
-        }
-        if out.len() > total {
-            return Err(CodecError::Invalid("line skeleton length"));
+            let n = r.len();
+            if w + n > total {
+                return Err(too_long);
+            }
+            buf[..n].copy_from_slice(r);
+            wild_copy(out, w, &buf, 0, n);
+            w += n;
         }
     }
-    if out.len() != total {
-        return Err(CodecError::Invalid("line skeleton length"));
+    out.truncate(total);
+    if w != total {
+        return Err(too_long);
     }
-    if d != digits.len() {
+    if d != digits_len {
         return Err(CodecError::Invalid("digits stream length"));
     }
     Ok(())
@@ -411,7 +481,7 @@ mod tests {
             ends.push(total);
         }
         let mut out = Vec::new();
-        decode_lines(&skel, &digits, &ts, &ends, &mut out).unwrap();
+        decode_lines(&mut skel, &mut digits, &ts, &ends, &mut out).unwrap();
         let want: String = lines.iter().map(|(l, _)| *l).collect();
         assert_eq!(String::from_utf8(out).unwrap(), want);
         (skel, digits)
@@ -466,14 +536,21 @@ mod tests {
 
     #[test]
     fn damaged_streams_are_errors() {
-        let (skel, digits) = (vec![b'a', 0xF7], b"12".to_vec());
-        let mut out = Vec::new();
-        assert!(decode_lines(&skel, &digits, &[0], &[3], &mut out).is_err());
-        assert!(decode_lines(&[b'a', 0xF5], b"12", &[0], &[2], &mut out).is_err());
-        assert!(decode_lines(&[0xFF, 1], b"", &[], &[], &mut out).is_err());
-        assert!(decode_lines(&[0xFF], b"", &[0], &[9], &mut out).is_err());
-        assert!(decode_lines(&[0xFF, 0xF5], b"", &[0], &[9], &mut out).is_err());
-        assert!(decode_lines(b"abc", b"", &[0], &[2], &mut out).is_err());
+        let cases: &[(&[u8], &[u8], &[i64], &[u32])] = &[
+            (&[b'a', 0xF7], b"12", &[0], &[3]),
+            (&[b'a', 0xF5], b"12", &[0], &[2]),
+            (&[0xFF, 1], b"", &[], &[]),
+            (&[0xFF], b"", &[0], &[9]),
+            (&[0xFF, 0xF5], b"", &[0], &[9]),
+            (b"abc", b"", &[0], &[2]),
+            (b"abc", b"", &[0], &[4]),
+        ];
+        for (skel, digits, ts, ends) in cases {
+            let (mut s, mut d) = (skel.to_vec(), digits.to_vec());
+            let mut out = Vec::new();
+            assert!(decode_lines(&mut s, &mut d, ts, ends, &mut out).is_err(), "{skel:?}");
+            assert_eq!((&s[..], &d[..]), (*skel, *digits));
+        }
     }
 
     #[test]
@@ -520,8 +597,9 @@ mod tests {
                                     n in 0usize..10) {
             let ts: Vec<i64> = (0..n as i64).collect();
             let ends: Vec<u32> = (0..n as u32).map(|i| i * 7).collect();
+            let (mut skel, mut digits) = (skel, digits);
             let mut out = Vec::new();
-            let _ = decode_lines(&skel, &digits, &ts, &ends, &mut out);
+            let _ = decode_lines(&mut skel, &mut digits, &ts, &ends, &mut out);
         }
     }
 }

@@ -4,7 +4,7 @@
 //! table order, so the record compresses as one unit and reuses the chunk
 //! codec. Layout in `storage-format.md` ("WAL record").
 
-use super::batch::EntryBatch;
+use super::batch::{EncodedBatch, EntryBatch};
 use super::block::{BlockDecoder, BlockEncoder, Profile};
 use super::error::CodecError;
 use super::varint::{put_bytes, put_uvarint, Reader};
@@ -46,7 +46,7 @@ impl RecordEncoder {
         &mut self,
         tenant: &str,
         streams: &[(&Labels, u32)],
-        entries: &EntryBatch,
+        entries: &EncodedBatch,
         out: &mut Vec<u8>,
     ) {
         put_bytes(out, tenant.as_bytes());
@@ -69,7 +69,7 @@ impl RecordEncoder {
         put_uvarint(out, self.table.len() as u64);
         put_bytes(out, &self.stored);
         self.order.clear();
-        self.order.extend(0..entries.raw_len() as u32);
+        self.order.extend(0..entries.len() as u32);
         self.block.encode(entries, &self.order, false, out);
     }
 }
@@ -138,16 +138,18 @@ impl RecordDecoder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::linecodec::LineEncoder;
     use proptest::prelude::*;
 
     #[test]
     fn record_round_trip() {
         let a = Labels::from_pairs([("app", "web"), ("env", "prod")]);
         let b = Labels::from_pairs([("app", "db")]);
-        let mut entries = EntryBatch::new();
-        entries.push(3, "web 1", []);
-        entries.push(1, "web 0", [("trace_id", "x")]);
-        entries.push(2, "db", []);
+        let mut enc = LineEncoder::new();
+        let mut entries = EncodedBatch::new();
+        entries.push(&mut enc, 3, "web 1", []);
+        entries.push(&mut enc, 1, "web 0", [("trace_id", "x")]);
+        entries.push(&mut enc, 2, "db", []);
         let mut out = Vec::new();
         RecordEncoder::new().encode("fake", &[(&a, 2), (&b, 1)], &entries, &mut out);
         let mut rec = WalRecord::default();
@@ -166,7 +168,7 @@ mod tests {
             .collect();
         let refs: Vec<(&Labels, u32)> = streams.iter().map(|l| (l, 0)).collect();
         let mut out = Vec::new();
-        RecordEncoder::new().encode("t", &refs, &EntryBatch::new(), &mut out);
+        RecordEncoder::new().encode("t", &refs, &EncodedBatch::new(), &mut out);
         assert_eq!(out[2], 1, "zstd codec");
         let mut rec = WalRecord::default();
         RecordDecoder::new().decode(&out, &mut rec).unwrap();
@@ -184,11 +186,14 @@ mod tests {
             (proptest::collection::btree_map("[a-z]{1,5}", "[a-z0-9]{0,5}", 0..4),
              proptest::collection::vec((any::<i64>(), "[ -~]{0,30}"), 0..5)), 0..5)) {
             let labels: Vec<Labels> = streams.iter().map(|(m, _)| Labels::from_pairs(m.clone())).collect();
-            let mut entries = EntryBatch::new();
+            let mut entries = EncodedBatch::new();
+            let mut plain = EntryBatch::new();
+            let mut enc = LineEncoder::new();
             let mut table = Vec::new();
             for (l, (_, es)) in labels.iter().zip(&streams) {
                 for (t, line) in es {
-                    entries.push(*t, line, []);
+                    entries.push(&mut enc, *t, line, []);
+                    plain.push(*t, line, []);
                 }
                 table.push((l, es.len() as u32));
             }
@@ -198,10 +203,10 @@ mod tests {
             RecordDecoder::new().decode(&out, &mut rec).unwrap();
             let want: Vec<(Labels, u32)> = table.iter().map(|(l, n)| ((*l).clone(), *n)).collect();
             prop_assert_eq!(rec.streams, want);
-            prop_assert_eq!(rec.entries.len(), entries.len());
-            for i in 0..entries.len() {
-                prop_assert_eq!(rec.entries.ts(i), entries.ts(i));
-                prop_assert_eq!(rec.entries.line(i), entries.line(i));
+            prop_assert_eq!(rec.entries.len(), plain.len());
+            for i in 0..plain.len() {
+                prop_assert_eq!(rec.entries.ts(i), plain.ts(i));
+                prop_assert_eq!(rec.entries.line(i), plain.line(i));
             }
         }
     }
