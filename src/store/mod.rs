@@ -11,3 +11,6 @@ pub mod fsutil;
 pub mod metrics;
 pub mod rice;
 pub mod wal;
+pub mod chunk_file;
+pub mod index;
+pub mod key;
