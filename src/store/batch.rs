@@ -291,10 +291,6 @@ impl EntryBatch {
         self.lines.get(s..e).unwrap_or("")
     }
 
-    pub(crate) fn raw_metadata(&self, r: usize) -> impl Iterator<Item = (&str, &str)> + '_ {
-        self.meta.get(r)
-    }
-
     /// Bytes of memory held (capacity of every buffer).
     pub fn memory_bytes(&self) -> usize {
         self.ts.capacity() * 8
@@ -484,11 +480,6 @@ impl EncodedBatch {
         (&self.skel, &self.digits)
     }
 
-    /// Metadata of entry `r`.
-    pub(crate) fn metadata(&self, r: usize) -> impl Iterator<Item = (&str, &str)> + '_ {
-        self.meta.get(r)
-    }
-
     /// The metadata column.
     pub(crate) fn meta(&self) -> &MetaColumn {
         &self.meta
@@ -666,7 +657,7 @@ mod tests {
         assert_eq!(b.len(), 3);
         assert_eq!((b.ts(0), b.line(0)), (3, "c"));
         assert_eq!(b.metadata(2).collect::<Vec<_>>(), [("k", "v2"), ("x", "")]);
-        assert_eq!(b.metadata(1).count(), 0);
+        assert_eq!(b.meta().count(1), 0);
         assert_eq!(b.line_bytes(), 4);
         b.set_view(1, 3, true);
         assert_eq!(b.len(), 2);
@@ -702,6 +693,6 @@ mod tests {
         assert_eq!(b.line_bytes(), 22);
         assert!(b.same_metadata(0, &[Label::new("k", "v")]));
         b.push(&mut enc, 6, "y", []);
-        assert_eq!(b.metadata(1).count(), 0);
+        assert_eq!(b.meta().count(1), 0);
     }
 }

@@ -30,6 +30,10 @@ pub const FILE_HEADER_LEN: usize = 8 + 4 + 4 + 4;
 pub const KIND_STREAM: u8 = 1;
 /// Frame kind: block.
 pub const KIND_BLOCK: u8 = 2;
+/// BLOCK frame flag: more blocks of the same cut follow. The blocks of one
+/// cut are written with one write and share one order key, so recovery
+/// keeps all of them or (torn at the tail) none.
+pub const FLAG_CONTINUED: u8 = 1;
 
 /// File name of the `n`th chunk file of an open day.
 pub fn chunk_file_name(n: u32) -> String {
@@ -231,16 +235,17 @@ impl ChunkWriter {
         self.len == FILE_HEADER_LEN as u64
     }
 
-    /// Appends a block of stream `id` (declaring the stream first if this
-    /// file has not yet) with one write. Returns where the BLOCK frame is
-    /// and how many bytes were written.
-    pub fn append_block(
+    /// Appends the blocks of one cut of stream `id` (declaring the stream
+    /// first if this file has not yet) with one write; all but the last
+    /// carry [`FLAG_CONTINUED`]. Returns where each BLOCK frame is and how
+    /// many bytes were written.
+    pub fn append_blocks(
         &mut self,
         id: u32,
         key: &StreamKey,
         order: u64,
-        block: &[u8],
-    ) -> Result<(FrameLoc, u64), StoreError> {
+        blocks: &[&[u8]],
+    ) -> Result<(Vec<FrameLoc>, u64), StoreError> {
         let mut buf = std::mem::take(&mut self.buf);
         buf.clear();
         let declare = !self.declared.contains(&id);
@@ -249,6 +254,7 @@ impl ChunkWriter {
             encode_stream_body(key, &mut body);
             let h = FrameHeader {
                 kind: KIND_STREAM,
+                flags: 0,
                 stream: id,
                 seq: 0,
                 len: 0,
@@ -256,15 +262,23 @@ impl ChunkWriter {
             };
             put_frame(&mut buf, FrameLayout::Chunk, &h, &body);
         }
-        let block_at = buf.len();
-        let h = FrameHeader {
-            kind: KIND_BLOCK,
-            stream: id,
-            seq: order,
-            len: 0,
-            body_crc: 0,
-        };
-        put_frame(&mut buf, FrameLayout::Chunk, &h, block);
+        let mut locs = Vec::with_capacity(blocks.len());
+        for (i, block) in blocks.iter().enumerate() {
+            let at = buf.len();
+            let h = FrameHeader {
+                kind: KIND_BLOCK,
+                flags: if i + 1 < blocks.len() { FLAG_CONTINUED } else { 0 },
+                stream: id,
+                seq: order,
+                len: 0,
+                body_crc: 0,
+            };
+            put_frame(&mut buf, FrameLayout::Chunk, &h, block);
+            locs.push(FrameLoc {
+                offset: self.len + at as u64,
+                len: (buf.len() - at) as u32,
+            });
+        }
         let res = self.file.write_all(&buf);
         let n = buf.len() as u64;
         self.buf = buf;
@@ -274,16 +288,12 @@ impl ChunkWriter {
             let _ = self.file.set_len(self.len);
             return Err(StoreError::io("write", &self.path, e));
         }
-        let loc = FrameLoc {
-            offset: self.len + block_at as u64,
-            len: (n as usize - block_at) as u32,
-        };
         self.len += n;
         self.dirty = true;
         if declare {
             self.declared.insert(id);
         }
-        Ok((loc, n))
+        Ok((locs, n))
     }
 
     /// fsyncs the file if anything was written since the last sync.
@@ -354,6 +364,8 @@ pub fn scan(path: &Path, full: bool) -> Result<ScannedFile, StoreError> {
         None
     };
     let mut batch = super::batch::EntryBatch::new();
+    // Blocks of a cut whose last frame has not been seen yet.
+    let mut group: Vec<ScannedBlock> = Vec::new();
     for item in FrameScanner::new(&map, FILE_HEADER_LEN, FrameLayout::Chunk, full) {
         match item {
             Scanned::Frame {
@@ -389,7 +401,7 @@ pub fn scan(path: &Path, full: bool) -> Result<ScannedFile, StoreError> {
                             Ok(h)
                         });
                         match parsed {
-                            Ok(h) => out.blocks.push(ScannedBlock {
+                            Ok(h) => group.push(ScannedBlock {
                                 stream: header.stream,
                                 order: header.seq,
                                 loc,
@@ -397,13 +409,25 @@ pub fn scan(path: &Path, full: bool) -> Result<ScannedFile, StoreError> {
                             }),
                             Err(e) => out.damaged.push((offset64, e)),
                         }
+                        if header.flags & FLAG_CONTINUED == 0 {
+                            out.blocks.append(&mut group);
+                        }
                     }
                     _ => out.damaged.push((offset64, CodecError::Invalid("frame kind"))),
                 }
             }
-            Scanned::Damaged { offset, error, .. } => out.damaged.push((offset as u64, error)),
+            Scanned::Damaged { offset, error, .. } => {
+                // Damage, not a torn write: the group's intact blocks stay.
+                out.blocks.append(&mut group);
+                out.damaged.push((offset as u64, error));
+            }
             Scanned::TornTail { offset } => out.torn_at = Some(offset as u64),
         }
+    }
+    // A cut whose last block never made it to disk is dropped whole: its
+    // entries are still in the WAL.
+    if let Some(first) = group.first() {
+        out.torn_at = Some(out.torn_at.map_or(first.loc.offset, |t| t.min(first.loc.offset)));
     }
     Ok(out)
 }
@@ -451,9 +475,9 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let path = tmp.path().join(chunk_file_name(1));
         let mut w = ChunkWriter::create(&path, 20_000).unwrap();
-        let (a, _) = w.append_block(0, &key("a"), 7, &block(&[(1, "x"), (2, "y")])).unwrap();
-        let (b, _) = w.append_block(1, &key("b"), 8, &block(&[(3, "z")])).unwrap();
-        let (c, _) = w.append_block(0, &key("a"), 9, &block(&[(4, "w")])).unwrap();
+        let a = w.append_blocks(0, &key("a"), 7, &[&block(&[(1, "x"), (2, "y")])]).unwrap().0[0];
+        let b = w.append_blocks(1, &key("b"), 8, &[&block(&[(3, "z")])]).unwrap().0[0];
+        let c = w.append_blocks(0, &key("a"), 9, &[&block(&[(4, "w")])]).unwrap().0[0];
         w.sync().unwrap();
         let s = scan(&path, true).unwrap();
         assert_eq!(s.day, 20_000);
@@ -478,12 +502,30 @@ mod tests {
     }
 
     #[test]
+    fn a_torn_cut_is_dropped_whole() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join(chunk_file_name(3));
+        let mut w = ChunkWriter::create(&path, 1).unwrap();
+        w.append_blocks(0, &key("a"), 1, &[&block(&[(1, "x")])]).unwrap();
+        let (group, _) = w
+            .append_blocks(0, &key("a"), 2, &[&block(&[(2, "y")]), &block(&[(3, "z")])])
+            .unwrap();
+        let s = scan(&path, false).unwrap();
+        assert_eq!(s.blocks.len(), 3);
+        // The write stops between the two blocks of the second cut.
+        truncate(&path, group[1].offset).unwrap();
+        let s = scan(&path, false).unwrap();
+        assert_eq!(s.blocks.iter().map(|b| b.order).collect::<Vec<_>>(), [1]);
+        assert_eq!(s.torn_at, Some(group[0].offset));
+    }
+
+    #[test]
     fn damaged_frames_are_skipped() {
         let tmp = tempfile::tempdir().unwrap();
         let path = tmp.path().join(chunk_file_name(2));
         let mut w = ChunkWriter::create(&path, 1).unwrap();
-        let (a, _) = w.append_block(0, &key("a"), 1, &block(&[(1, "x")])).unwrap();
-        w.append_block(0, &key("a"), 2, &block(&[(2, "y")])).unwrap();
+        let a = w.append_blocks(0, &key("a"), 1, &[&block(&[(1, "x")])]).unwrap().0[0];
+        w.append_blocks(0, &key("a"), 2, &[&block(&[(2, "y")])]).unwrap();
         drop(w);
         let mut bytes = std::fs::read(&path).unwrap();
         bytes[a.offset as usize + CHUNK_FRAME_HEADER + 5] ^= 0xff;

@@ -17,6 +17,8 @@ pub const MAX_BODY: u32 = 1 << 30;
 pub struct FrameHeader {
     /// Record kind (chunk files) or 0 (WAL).
     pub kind: u8,
+    /// Flag bits (chunk files) or 0 (WAL).
+    pub flags: u8,
     /// Stream id (chunk files) or 0 (WAL).
     pub stream: u32,
     /// WAL sequence number, or a block's order key.
@@ -35,7 +37,7 @@ pub const WAL_FRAME_HEADER: usize = 20;
 /// Which of the two header layouts a file uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FrameLayout {
-    /// `kind, 3 reserved, stream u32, seq u64, len u32, body_crc u32, header_crc u32`.
+    /// `kind, flags, 2 reserved, stream u32, seq u64, len u32, body_crc u32, header_crc u32`.
     Chunk,
     /// `seq u64, len u32, body_crc u32, header_crc u32`.
     Wal,
@@ -58,7 +60,8 @@ pub fn put_frame(out: &mut Vec<u8>, layout: FrameLayout, h: &FrameHeader, body: 
     match layout {
         FrameLayout::Chunk => {
             out.push(h.kind);
-            out.extend_from_slice(&[0, 0, 0]);
+            out.push(h.flags);
+            out.extend_from_slice(&[0, 0]);
             out.extend_from_slice(&h.stream.to_le_bytes());
             out.extend_from_slice(&h.seq.to_le_bytes());
         }
@@ -76,18 +79,19 @@ pub fn parse_header(buf: &[u8], layout: FrameLayout) -> Result<FrameHeader, Code
     let n = layout.header_len();
     let head = buf.get(..n).ok_or(CodecError::Truncated("frame header"))?;
     let mut r = Reader::new(head);
-    let (kind, stream, seq) = match layout {
+    let (kind, flags, stream, seq) = match layout {
         FrameLayout::Chunk => {
             let kind = r.u8("frame header")?;
-            let reserved = r.bytes(3, "frame header")?;
+            let flags = r.u8("frame header")?;
+            let reserved = r.bytes(2, "frame header")?;
             let stream = r.u32("frame header")?;
             let seq = r.u64("frame header")?;
-            if reserved != [0, 0, 0] {
+            if reserved != [0, 0] {
                 return Err(CodecError::Invalid("frame header"));
             }
-            (kind, stream, seq)
+            (kind, flags, stream, seq)
         }
-        FrameLayout::Wal => (0, 0, r.u64("frame header")?),
+        FrameLayout::Wal => (0, 0, 0, r.u64("frame header")?),
     };
     let len = r.u32("frame header")?;
     let body_crc = r.u32("frame header")?;
@@ -100,6 +104,7 @@ pub fn parse_header(buf: &[u8], layout: FrameLayout) -> Result<FrameHeader, Code
     }
     Ok(FrameHeader {
         kind,
+        flags,
         stream,
         seq,
         len,
@@ -246,6 +251,7 @@ mod tests {
         for (i, b) in bodies.iter().enumerate() {
             let h = FrameHeader {
                 kind: 2,
+                flags: 0,
                 stream: 7,
                 seq: i as u64 + 1,
                 len: b.len() as u32,

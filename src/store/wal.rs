@@ -249,6 +249,7 @@ impl Wal {
         buf.clear();
         let h = FrameHeader {
             kind: 0,
+            flags: 0,
             stream: 0,
             seq,
             len: body.len() as u32,
