@@ -657,7 +657,7 @@ mod tests {
         assert_eq!(b.len(), 3);
         assert_eq!((b.ts(0), b.line(0)), (3, "c"));
         assert_eq!(b.metadata(2).collect::<Vec<_>>(), [("k", "v2"), ("x", "")]);
-        assert_eq!(b.meta().count(1), 0);
+        assert_eq!(b.metadata(1).count(), 0);
         assert_eq!(b.line_bytes(), 4);
         b.set_view(1, 3, true);
         assert_eq!(b.len(), 2);
