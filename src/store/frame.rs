@@ -223,6 +223,19 @@ impl<'a> Iterator for FrameScanner<'a> {
                     }
                 }
             }
+            Err(CodecError::Checksum("frame body")) => {
+                // The header checked out, so its length can be trusted: the
+                // body is damaged in place (a flipped bit, not a torn write,
+                // which would end the file inside the frame).
+                let len = parse_header(&self.buf[at..], self.layout).map_or(0, |h| h.len as usize);
+                let end = (at + self.layout.header_len() + len).min(self.buf.len());
+                self.pos = end;
+                Some(Scanned::Damaged {
+                    offset: at,
+                    end,
+                    error: CodecError::Checksum("frame body"),
+                })
+            }
             Err(error) => match self.resync(at + 1) {
                 Some(next) => {
                     self.pos = next;
@@ -301,6 +314,15 @@ mod tests {
                     format!("damaged {}..{}", h + 3, 2 * h + 6),
                     "3:three".into()
                 ]
+            );
+            // A flipped byte in the last frame's body is damage, not a torn
+            // write: the frame is complete.
+            let mut bad = buf.clone();
+            let n = bad.len();
+            bad[n - 1] ^= 1;
+            assert_eq!(
+                summary(&bad, layout)[2],
+                format!("damaged {}..{}", 2 * h + 6, n)
             );
             // A flipped length byte in the first header.
             let mut bad = buf.clone();
