@@ -90,6 +90,12 @@ pub fn check(dir: &Path) -> Result<CheckReport, StoreError> {
             let name = d.file_name().and_then(|n| n.to_str()).unwrap_or("");
             if d.is_dir() && parse_day_name(name).is_some() {
                 check_day(&d, &mut report)?;
+            } else if name == super::retention::CLOSED_FILE {
+                report.files += 1;
+                let bytes = fs::read(&d).map_err(|e| StoreError::io("read", &d, e))?;
+                if let Err(e) = super::retention::parse_closed(&bytes) {
+                    report.damage(&d, 0, e);
+                }
             } else {
                 report.warn(&d, 0, "unexpected entry in days/");
             }

@@ -180,6 +180,9 @@ struct IngestSide {
 /// Everything but the WAL: what recovery needs before the WAL writer
 /// exists.
 struct Core {
+    /// Days up to this one were sealed or dropped before this process
+    /// started: WAL records naming them are skipped.
+    closed_at_open: Option<i32>,
     cfg: StoreConfig,
     metrics: Arc<StoreMetrics>,
     ingest: Mutex<IngestSide>,
@@ -358,6 +361,9 @@ impl Core {
             for i in r..r + *n as usize {
                 let ts = rec.entries.ts(i);
                 let day = day_of(ts);
+                if self.closed_at_open.is_some_and(|c| day <= c) {
+                    continue;
+                }
                 let p = self.partition_for(day)?;
                 match p.durable_seq(&key) {
                     Some(d) if seq > d => {}
@@ -413,10 +419,17 @@ impl Store {
                 parts.insert(day, Arc::new(Partition::load(e.path(), day, &metrics)?));
             }
         }
+        let closed = retention::read_closed(&days_dir);
         let mut ingest = Ingest::new();
-        ingest.sealed_through = parts.values().filter(|p| p.was_sealed()).map(|p| p.day).max();
+        ingest.sealed_through = parts
+            .values()
+            .filter(|p| p.was_sealed())
+            .map(|p| p.day)
+            .chain(closed)
+            .max();
         let max_block_seq = parts.values().map(|p| p.max_seq()).max().unwrap_or(0);
         let core = Arc::new(Core {
+            closed_at_open: closed,
             cfg,
             metrics: Arc::clone(&metrics),
             ingest: Mutex::new(IngestSide {
@@ -599,28 +612,30 @@ impl Store {
             .values()
             .cloned()
             .collect();
+        let expired = retention::expired(parts.iter().map(|p| p.day), now_ns, core.cfg.retention);
         for p in &parts {
-            if p.is_sealed() {
-                continue;
-            }
+            let is_expired = expired.contains(&p.day);
             let finished = p.day < today && now_ns >= day_start(p.day + 1).saturating_add(window);
-            if !finished && !p.was_sealed() {
+            if p.is_sealed() || !(finished || p.was_sealed() || is_expired) {
                 continue;
             }
+            // From here on the day takes no writes; its heads are cut.
             {
                 let mut side = lock(&core.ingest);
                 let st = &mut side.ingest.sealed_through;
                 *st = Some(st.map_or(p.day, |d| d.max(p.day)));
             }
             core.cut_until_done(CutPolicy::Day(p.day), Some(p.day))?;
-            compact::seal(p, core.cfg.chunk_target_size, &core.metrics)?;
-            report.days_sealed.push(day_name(p.day));
-        }
-        let expired = retention::expired(parts.iter().map(|p| p.day), now_ns, core.cfg.retention);
-        for day in expired {
-            if lock(&core.ingest).ingest.has_heads(Some(day)) {
-                continue;
+            if !is_expired {
+                compact::seal(p, core.cfg.chunk_target_size, &core.metrics)?;
+                report.days_sealed.push(day_name(p.day));
             }
+        }
+        let closed = lock(&core.ingest).ingest.sealed_through;
+        if let Some(day) = closed {
+            retention::write_closed(&core.days_dir(), day)?;
+        }
+        for day in expired {
             let removed = core
                 .partitions
                 .write()

@@ -1,12 +1,70 @@
 //! Retention: a day partition older than the retention period is dropped
 //! whole, directory and all. The current day is never dropped.
+//!
+//! Days that were sealed or dropped are closed for good: the `days/CLOSED`
+//! file records the last such day, so that WAL records still naming a
+//! dropped day after a crash do not bring it back.
 
 use std::path::Path;
 use std::time::Duration;
 
-use super::error::StoreError;
-use super::fsutil::fsync_dir;
+use super::error::{CodecError, StoreError};
+use super::fsutil::{fsync_dir, write_atomic};
 use super::key::{day_of, day_start};
+use super::varint::Reader;
+
+/// File name of the closed-days watermark in `days/`.
+pub const CLOSED_FILE: &str = "CLOSED";
+/// Watermark file magic.
+pub const CLOSED_MAGIC: [u8; 8] = *b"KNDLCLSD";
+/// Watermark file version.
+pub const CLOSED_VERSION: u32 = 1;
+
+/// Parses the watermark file's bytes: the last closed day.
+pub fn parse_closed(buf: &[u8]) -> Result<i32, CodecError> {
+    let mut r = Reader::new(buf);
+    if r.array::<8>("closed-days file")? != CLOSED_MAGIC {
+        return Err(CodecError::Invalid("closed-days magic"));
+    }
+    let version = r.u32("closed-days file")?;
+    let day = r.u32("closed-days file")? as i32;
+    let crc = r.u32("closed-days file")?;
+    if crc != crc32c::crc32c(&buf[..16]) || !r.is_empty() {
+        return Err(CodecError::Checksum("closed-days file"));
+    }
+    if version != CLOSED_VERSION {
+        return Err(CodecError::Version {
+            what: "closed-days file",
+            found: version,
+        });
+    }
+    Ok(day)
+}
+
+/// Reads the last closed day from `days_dir`, if recorded. A damaged file
+/// reads as absent (the sealed days on disk still close themselves).
+pub fn read_closed(days_dir: &Path) -> Option<i32> {
+    let path = days_dir.join(CLOSED_FILE);
+    let buf = std::fs::read(&path).ok()?;
+    match parse_closed(&buf) {
+        Ok(d) => Some(d),
+        Err(e) => {
+            tracing::warn!(file = %path.display(), error = %e, "ignoring damaged closed-days file");
+            None
+        }
+    }
+}
+
+/// Records `day` as the last closed day, durably.
+pub fn write_closed(days_dir: &Path, day: i32) -> Result<(), StoreError> {
+    let mut buf = Vec::with_capacity(20);
+    buf.extend_from_slice(&CLOSED_MAGIC);
+    buf.extend_from_slice(&CLOSED_VERSION.to_le_bytes());
+    buf.extend_from_slice(&day.to_le_bytes());
+    let crc = crc32c::crc32c(&buf);
+    buf.extend_from_slice(&crc.to_le_bytes());
+    write_atomic(&days_dir.join(CLOSED_FILE), &buf)
+}
 
 /// The days of `days` that retention `keep` expires at `now`: days that
 /// ended at least `keep` ago, never the day of `now`. `None` or a zero
@@ -40,6 +98,19 @@ pub fn drop_day(dir: &Path) -> Result<(), StoreError> {
 mod tests {
     use super::*;
     use crate::store::key::DAY_NS;
+
+    #[test]
+    fn closed_watermark_round_trips() {
+        let tmp = tempfile::tempdir().unwrap();
+        assert_eq!(read_closed(tmp.path()), None);
+        write_closed(tmp.path(), -3).unwrap();
+        assert_eq!(read_closed(tmp.path()), Some(-3));
+        let path = tmp.path().join(CLOSED_FILE);
+        let mut b = std::fs::read(&path).unwrap();
+        b[13] ^= 1;
+        std::fs::write(&path, b).unwrap();
+        assert_eq!(read_closed(tmp.path()), None);
+    }
 
     #[test]
     fn expiry_table() {
