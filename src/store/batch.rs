@@ -96,6 +96,16 @@ impl MetaColumn {
     }
 
     fn name_index(&mut self, name: &str) -> u32 {
+        // Entries mostly repeat the previous entry's names in order.
+        if let Some(&MetaPair { name: last, .. }) = self.pairs.last() {
+            if self.name(last) == name {
+                return last;
+            }
+            let next = last + 1;
+            if (next as usize) < self.name_ends.len() && self.name(next) == name {
+                return next;
+            }
+        }
         let mut start = 0usize;
         for (i, &end) in self.name_ends.iter().enumerate() {
             if self.names.get(start..end as usize) == Some(name) {
@@ -553,6 +563,38 @@ impl EncodedBatch {
         self.meta.push_from(&src.meta, r);
     }
 
+    /// Appends entries `range` of `src` (no re-splitting), copying each
+    /// column in one piece.
+    pub fn extend_from(&mut self, src: &EncodedBatch, range: std::ops::Range<usize>) {
+        let (start, end) = (range.start, range.end.min(src.len()));
+        if start >= end {
+            return;
+        }
+        for &t in src.ts.get(start..end).unwrap_or(&[]) {
+            self.note_ts(t);
+        }
+        let lens = src.line_lens.get(start..end).unwrap_or(&[]);
+        self.line_bytes += lens.iter().map(|&l| u64::from(l)).sum::<u64>();
+        self.line_lens.extend_from_slice(lens);
+        let (s0, _) = span(&src.skel_ends, start);
+        let (_, s1) = span(&src.skel_ends, end - 1);
+        let base = self.skel.len() as i64 - s0 as i64;
+        self.skel.extend_from_slice(src.skel.get(s0..s1).unwrap_or(&[]));
+        self.skel_ends.extend(
+            src.skel_ends.get(start..end).unwrap_or(&[]).iter().map(|&e| (i64::from(e) + base) as u32),
+        );
+        let (d0, _) = span(&src.digit_ends, start);
+        let (_, d1) = span(&src.digit_ends, end - 1);
+        let base = self.digits.len() as i64 - d0 as i64;
+        self.digits.extend_from_slice(src.digits.get(d0..d1).unwrap_or(&[]));
+        self.digit_ends.extend(
+            src.digit_ends.get(start..end).unwrap_or(&[]).iter().map(|&e| (i64::from(e) + base) as u32),
+        );
+        for r in start..end {
+            self.meta.push_from(&src.meta, r);
+        }
+    }
+
     /// Drops the last entry (bounds are not narrowed; they stay a cover).
     pub fn pop(&mut self) {
         let n = self.ts.len();
@@ -684,6 +726,18 @@ mod tests {
         assert_eq!(out.line(0), "boot 1");
         assert_eq!(out.line(2), "took 12ms at 000000030");
         assert_eq!(out.metadata(1).collect::<Vec<_>>(), [("k", "w"), ("t", "1")]);
+        let mut c = EncodedBatch::new();
+        c.push(&mut enc, 1, "first", []);
+        c.extend_from(&a, 1..3);
+        let mut all = Vec::new();
+        c.sorted_order(&mut all);
+        let mut out2 = EntryBatch::new();
+        c.decode_into(&all, &mut out2, &mut DecodeScratch::default()).unwrap();
+        assert_eq!(
+            (0..3).map(|i| out2.line(i).to_string()).collect::<Vec<_>>(),
+            ["first", "boot 1", "x"]
+        );
+        assert!(c.same_entry(2, &a, 2));
         let mut b = EncodedBatch::new();
         b.push_from(&a, 0);
         assert!(b.same_entry(0, &a, 0) && !b.same_entry(0, &a, 1));

@@ -57,6 +57,9 @@ const KINDS: [ColumnKind; MAX_COLUMNS] = [
 const CODEC_RAW: u8 = 0;
 /// Column codec: one zstd frame.
 const CODEC_ZSTD: u8 = 1;
+/// Column codec: ASCII digits packed two per byte (high nibble first; an
+/// odd count leaves the last low nibble 0).
+const CODEC_NIBBLES: u8 = 2;
 
 /// Where a column's bytes are inside the block and how to decode them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -123,10 +126,11 @@ impl BlockHeader {
                 .checked_sub(1)
                 .filter(|&s| s < MAX_COLUMNS)
                 .ok_or(CodecError::Invalid("block column kind"))?;
-            if columns[slot].is_some() || codec > CODEC_ZSTD || raw_len > MAX_COLUMN_BYTES {
+            if columns[slot].is_some() || codec > CODEC_NIBBLES || raw_len > MAX_COLUMN_BYTES {
                 return Err(CodecError::Invalid("block column directory"));
             }
-            if codec == CODEC_RAW && raw_len != stored_len {
+            let packed_len = raw_len.div_ceil(2);
+            if (codec == CODEC_RAW && raw_len != stored_len) || (codec == CODEC_NIBBLES && packed_len != stored_len) {
                 return Err(CodecError::Invalid("block column directory"));
             }
             columns[slot] = Some(ColumnInfo {
@@ -213,6 +217,43 @@ pub enum Profile {
     /// the short coincidental matches that cost more than the literals
     /// they replace: about 7% smaller than level 1 and faster.
     Digits,
+    /// Digit streams of the WAL, written once and rarely read: packed two
+    /// per byte, no zstd. Half the size at a hundredth of the CPU.
+    PackedDigits,
+}
+
+/// Packs ASCII digits two per byte.
+fn pack_nibbles(raw: &[u8], out: &mut Vec<u8>) {
+    out.reserve(raw.len().div_ceil(2));
+    let mut pairs = raw.chunks_exact(2);
+    for p in &mut pairs {
+        out.push(((p[0] & 0x0f) << 4) | (p[1] & 0x0f));
+    }
+    if let [last] = pairs.remainder() {
+        out.push((last & 0x0f) << 4);
+    }
+}
+
+/// Unpacks `n` digits packed by [`pack_nibbles`].
+fn unpack_nibbles(stored: &[u8], n: usize, out: &mut Vec<u8>) -> Result<(), CodecError> {
+    if stored.len() != n.div_ceil(2) {
+        return Err(CodecError::Invalid("packed digits"));
+    }
+    out.reserve(n + 1);
+    let mut bad = 0u8;
+    for &b in stored {
+        let (hi, lo) = (b >> 4, b & 0x0f);
+        bad |= u8::from(hi > 9) | u8::from(lo > 9);
+        out.push(b'0' + hi);
+        out.push(b'0' + lo);
+    }
+    if n % 2 == 1 {
+        bad |= u8::from(out.pop() != Some(b'0'));
+    }
+    if bad != 0 {
+        return Err(CodecError::Invalid("packed digits"));
+    }
+    Ok(())
 }
 
 fn compressor(profile: Profile) -> Option<zstd::bulk::Compressor<'static>> {
@@ -253,6 +294,10 @@ impl Packer {
         let z = match profile {
             Profile::Text => self.text.as_mut(),
             Profile::Digits => self.digits.as_mut(),
+            Profile::PackedDigits => {
+                pack_nibbles(raw, out);
+                return (CODEC_NIBBLES, raw.len().div_ceil(2));
+            }
         };
         if raw.len() >= 32 {
             if let Some(z) = z {
@@ -309,6 +354,7 @@ impl Unpacker {
                 }
                 Ok(())
             }
+            CODEC_NIBBLES => unpack_nibbles(stored, raw_len, out),
             _ => Err(CodecError::Invalid(what)),
         }
     }
@@ -317,6 +363,7 @@ impl Unpacker {
 /// Encodes blocks, reusing its compression context and scratch buffers.
 pub struct BlockEncoder {
     packer: Packer,
+    digits_profile: Profile,
     ts: Vec<u8>,
     lens: Vec<u8>,
     skel: Vec<u8>,
@@ -338,6 +385,7 @@ impl BlockEncoder {
     pub fn new() -> Self {
         BlockEncoder {
             packer: Packer::default(),
+            digits_profile: Profile::Digits,
             ts: Vec::new(),
             lens: Vec::new(),
             skel: Vec::new(),
@@ -346,6 +394,15 @@ impl BlockEncoder {
             meta_groups: Vec::new(),
             nums: Vec::new(),
             lens_nums: Vec::new(),
+        }
+    }
+
+    /// An encoder for WAL records: digit streams are packed, not
+    /// compressed (see [`Profile::PackedDigits`]).
+    pub fn for_wal() -> Self {
+        BlockEncoder {
+            digits_profile: Profile::PackedDigits,
+            ..Self::new()
         }
     }
 
@@ -426,7 +483,7 @@ impl BlockEncoder {
         out.resize(dir_start + present * COLUMN_ENTRY + 4, 0);
         for (n, (kind, raw)) in columns.iter().take(present).enumerate() {
             let profile = if *kind == ColumnKind::Digits {
-                Profile::Digits
+                self.digits_profile
             } else {
                 Profile::Text
             };
@@ -845,6 +902,35 @@ mod tests {
             proptest::collection::vec(("[a-z_]{1,6}", "[a-z0-9]{0,6}"), 0..3),
         );
         proptest::collection::vec(entry, 0..30)
+    }
+
+    #[test]
+    fn nibble_packing_round_trips_and_rejects_non_digits() {
+        for digits in ["", "7", "12", "0123456789", "99999"] {
+            let mut packed = Vec::new();
+            pack_nibbles(digits.as_bytes(), &mut packed);
+            let mut back = Vec::new();
+            unpack_nibbles(&packed, digits.len(), &mut back).unwrap();
+            assert_eq!(back, digits.as_bytes());
+        }
+        assert!(unpack_nibbles(&[0xa0], 1, &mut Vec::new()).is_err());
+        assert!(unpack_nibbles(&[0x11], 1, &mut Vec::new()).is_err());
+        assert!(unpack_nibbles(&[0x11], 3, &mut Vec::new()).is_err());
+    }
+
+    #[test]
+    fn wal_blocks_pack_digits() {
+        let rows = sample();
+        let a = encoded(&rows);
+        let order: Vec<u32> = (0..a.len() as u32).collect();
+        let mut out = Vec::new();
+        BlockEncoder::for_wal().encode(&a, &order, false, &mut out);
+        let h = BlockHeader::parse(&out).unwrap();
+        let digits = h.column(ColumnKind::Digits).unwrap();
+        assert_eq!(digits.codec, CODEC_NIBBLES);
+        let mut b = EntryBatch::new();
+        BlockDecoder::new().decode(&out, &mut b).unwrap();
+        assert_same(&rows, &order, &b);
     }
 
     proptest! {

@@ -157,8 +157,17 @@ impl DataFile {
 
     /// Reads only what decoding timestamps and line lengths of the BLOCK
     /// frame at `offset` needs: the block header and those two columns.
-    pub fn read_block_counts(&self, offset: u64, len: u32, buf: &mut Vec<u8>) -> Result<(), StoreError> {
-        let want = (CHUNK_FRAME_HEADER + MAX_HEADER_LEN).min(len as usize);
+    /// `entries` (from the index) sizes a first read that usually holds
+    /// both, so a block costs one system call.
+    pub fn read_block_counts(
+        &self,
+        offset: u64,
+        len: u32,
+        entries: u32,
+        buf: &mut Vec<u8>,
+    ) -> Result<(), StoreError> {
+        let guess = CHUNK_FRAME_HEADER + MAX_HEADER_LEN + 64 + entries as usize * 6;
+        let want = guess.min(len as usize);
         self.read_at(offset, want, buf)?;
         let corrupt = |e| StoreError::corrupt(&self.path, offset, e);
         let h = parse_header(buf, FrameLayout::Chunk).map_err(corrupt)?;
@@ -488,7 +497,10 @@ mod tests {
         let mut buf = Vec::new();
         f.read_block(b.offset, b.len, &mut buf).unwrap();
         assert_eq!(BlockHeader::parse(&buf).unwrap().min_ts, 3);
-        f.read_block_counts(a.offset, a.len, &mut buf).unwrap();
+        f.read_block_counts(a.offset, a.len, 2, &mut buf).unwrap();
+        let mut buf2 = Vec::new();
+        f.read_block_counts(a.offset, a.len, 0, &mut buf2).unwrap();
+        assert_eq!(buf, buf2);
         let (mut ts, mut lens) = (Vec::new(), Vec::new());
         crate::store::block::BlockDecoder::new().decode_counts(&buf, &mut ts, &mut lens).unwrap();
         assert_eq!((ts, lens), (vec![1, 2], vec![1, 1]));

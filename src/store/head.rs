@@ -166,7 +166,13 @@ pub struct Ingest {
     pub record: EncodedBatch,
     /// Set by `close`.
     pub closed: bool,
+    /// Emptied head buffers of cut heads, reused by busy streams so their
+    /// next head neither regrows nor faults in fresh pages.
+    spare: Vec<EncodedBatch>,
 }
+
+/// Most emptied head buffers kept for reuse.
+const SPARE_BATCHES: usize = 4;
 
 /// Registers a stream in a day's index: `Ok(None)` if the day is sealed.
 pub type Register<'a> = dyn FnMut(i32, &Arc<StreamKey>) -> Result<Option<u32>, StoreError> + 'a;
@@ -195,6 +201,7 @@ impl Ingest {
             enc: LineEncoder::new(),
             record: EncodedBatch::new(),
             closed: false,
+            spare: Vec::new(),
         }
     }
 
@@ -340,9 +347,14 @@ impl Ingest {
             };
             state.newest = state.newest.max(s.newest);
             state.last_append_ns = now_ns;
-            for _ in 0..s.count {
-                let ts = self.record.ts(r);
-                let day = day_of(ts);
+            let end = r + s.count as usize;
+            while r < end {
+                let day = day_of(self.record.ts(r));
+                // The run of entries of the same day goes in with one copy.
+                let mut run_end = r + 1;
+                while run_end < end && day_of(self.record.ts(run_end)) == day {
+                    run_end += 1;
+                }
                 let pos = match state.heads.iter().position(|h| h.day == day) {
                     Some(p) => p,
                     None => {
@@ -366,10 +378,10 @@ impl Ingest {
                     head.created_ns = now_ns;
                 }
                 let before = active.memory_bytes();
-                active.push_from(&self.record, r);
+                active.extend_from(&self.record, r..run_end);
                 self.head_bytes = self.head_bytes + active.memory_bytes() - before;
                 head.last_seq = seq;
-                r += 1;
+                r = run_end;
             }
         }
     }
@@ -432,7 +444,7 @@ impl Ingest {
                         }
                     }
                 }
-                candidates.sort_by(|a, b| b.0.cmp(&a.0));
+                candidates.sort_by_key(|c| std::cmp::Reverse(c.0));
                 for (bytes, key, day) in candidates {
                     if projected <= budget {
                         break;
@@ -442,6 +454,7 @@ impl Ingest {
                 }
             }
         }
+        let by_size = matches!(policy, CutPolicy::Pressure { .. });
         for (key, day) in freeze {
             let cut_id = self.next_cut;
             self.next_cut += 1;
@@ -451,7 +464,20 @@ impl Ingest {
             let Some(h) = state.heads.iter_mut().find(|h| h.day == day) else {
                 continue;
             };
-            let batch = std::mem::replace(&mut h.active, Arc::new(EncodedBatch::new()));
+            // A head cut for size will fill again soon: give it a spare.
+            let full = by_size && h.active.line_bytes() > 0;
+            let next = match self.spare.pop() {
+                Some(b) if full => {
+                    self.head_bytes += b.memory_bytes();
+                    b
+                }
+                Some(b) => {
+                    self.spare.push(b);
+                    EncodedBatch::new()
+                }
+                None => EncodedBatch::new(),
+            };
+            let batch = std::mem::replace(&mut h.active, Arc::new(next));
             jobs.push(CutJob {
                 key: Arc::clone(&key),
                 day,
@@ -486,19 +512,34 @@ impl Ingest {
     }
 
     /// Ends a cut: on success the frozen head is dropped (its block is in
-    /// the index now); on failure it stays readable and is retried later.
-    pub fn complete_cut(&mut self, job: &CutJob, ok: bool) {
-        let Some(state) = self.streams.get_mut(&job.key) else {
+    /// the index now) and its buffers kept for reuse when no reader holds
+    /// them; on failure it stays readable and is retried later.
+    pub fn complete_cut(&mut self, job: CutJob, ok: bool) {
+        let CutJob {
+            key,
+            day,
+            batch,
+            cut_id,
+            ..
+        } = job;
+        drop(batch);
+        let Some(state) = self.streams.get_mut(&key) else {
             return;
         };
-        let Some(pos) = state.heads.iter().position(|h| h.day == job.day) else {
+        let Some(pos) = state.heads.iter().position(|h| h.day == day) else {
             return;
         };
         let h = &mut state.heads[pos];
-        if h.frozen.as_ref().is_some_and(|f| f.cut_id == job.cut_id) {
+        if h.frozen.as_ref().is_some_and(|f| f.cut_id == cut_id) {
             if ok {
                 if let Some(f) = h.frozen.take() {
                     self.head_bytes = self.head_bytes.saturating_sub(f.batch.memory_bytes());
+                    if self.spare.len() < SPARE_BATCHES {
+                        if let Ok(mut b) = Arc::try_unwrap(f.batch) {
+                            b.clear();
+                            self.spare.push(b);
+                        }
+                    }
                 }
             } else if let Some(f) = h.frozen.as_mut() {
                 f.in_flight = false;
@@ -695,16 +736,16 @@ mod tests {
         let key = Arc::clone(&jobs[0].key);
         let snap = ing.snapshot(&key, 0..=0);
         assert_eq!(snap.iter().map(|s| s.order).collect::<Vec<_>>(), [7]);
-        ing.complete_cut(&jobs[0], false);
+        ing.complete_cut(jobs[0].clone(), false);
         let retry = ing.collect_cuts(CutPolicy::Pressure { block_size: 1 << 20, budget: usize::MAX });
         assert_eq!(retry.len(), 1);
-        ing.complete_cut(&retry[0], true);
+        ing.complete_cut(retry[0].clone(), true);
         assert!(ing.snapshot(&key, 0..=0).is_empty());
         assert_eq!(ing.low_water(), Some(7));
         // Budget pressure cuts the rest.
         let jobs = ing.collect_cuts(CutPolicy::Pressure { block_size: 1 << 20, budget: 0 });
         assert_eq!(jobs.len(), 1);
-        ing.complete_cut(&jobs[0], true);
+        ing.complete_cut(jobs[0].clone(), true);
         assert_eq!((ing.low_water(), ing.head_bytes()), (None, 0));
         assert!(!ing.has_heads(None));
         assert_eq!(ing.forget_idle(10, 5), 2);

@@ -279,7 +279,7 @@ impl EntryIter {
         let res = match &s.kind {
             SourceKind::Block(b) => b
                 .file
-                .read_block_counts(b.meta.offset, b.meta.len, &mut self.read_buf)
+                .read_block_counts(b.meta.offset, b.meta.len, b.meta.entries, &mut self.read_buf)
                 .and_then(|_| {
                     self.decoder
                         .decode_counts(&self.read_buf, &mut c.ts, &mut c.lens)

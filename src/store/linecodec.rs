@@ -107,9 +107,30 @@ fn put_digits(mut v: i64, n: usize, buf: &mut [u8], at: usize) -> bool {
     v == 0
 }
 
-/// The text `field` of `ts` renders to.
+/// The calendar fields of the last second asked for: consecutive entries
+/// mostly share their second.
+#[derive(Debug, Default, Clone)]
+struct CivilCache {
+    secs: Option<i64>,
+    fields: (i64, u32, u32, u32, u32, u32),
+}
+
+impl CivilCache {
+    #[inline]
+    fn get(&mut self, ts: i64) -> (i64, u32, u32, u32, u32, u32) {
+        let secs = ts.div_euclid(NS);
+        if self.secs != Some(secs) {
+            self.fields = civil(ts);
+            self.secs = Some(secs);
+        }
+        self.fields
+    }
+}
+
+/// Writes the text `field` of `ts` renders to at the start of `buf`;
+/// returns its length.
 #[inline]
-fn render(field: TsField, ts: i64, buf: &mut [u8; 13]) -> Option<&[u8]> {
+fn render(field: TsField, ts: i64, cal: &mut CivilCache, buf: &mut [u8; 16]) -> Option<usize> {
     let frac = ts.rem_euclid(NS);
     let (v, n) = match field {
         TsField::Nanos => (frac, 9),
@@ -118,27 +139,26 @@ fn render(field: TsField, ts: i64, buf: &mut [u8; 13]) -> Option<&[u8]> {
         TsField::UnixSeconds => (ts.div_euclid(NS), 10),
         TsField::UnixMillis => (ts.div_euclid(1_000_000), 13),
         TsField::DateDash | TsField::DateSlash => {
-            let (y, mo, d, ..) = civil(ts);
+            let (y, mo, d, ..) = cal.get(ts);
             let sep = if field == TsField::DateDash { b'-' } else { b'/' };
             buf[4] = sep;
             buf[7] = sep;
             let ok = put_digits(y, 4, buf, 0)
                 && put_digits(i64::from(mo), 2, buf, 5)
                 && put_digits(i64::from(d), 2, buf, 8);
-            return ok.then_some(&buf[..10]);
+            return ok.then_some(10);
         }
         TsField::TimeHms | TsField::TimeHm => {
-            let (.., h, mi, sec) = civil(ts);
+            let (.., h, mi, sec) = cal.get(ts);
             buf[2] = b':';
             buf[5] = b':';
             put_digits(i64::from(h), 2, buf, 0);
             put_digits(i64::from(mi), 2, buf, 3);
             put_digits(i64::from(sec), 2, buf, 6);
-            let n = if field == TsField::TimeHms { 8 } else { 5 };
-            return Some(&buf[..n]);
+            return Some(if field == TsField::TimeHms { 8 } else { 5 });
         }
     };
-    put_digits(v, n, buf, 0).then_some(&buf[..n])
+    put_digits(v, n, buf, 0).then_some(n)
 }
 
 /// Position of the first ASCII digit in `s`, eight bytes at a time.
@@ -189,8 +209,7 @@ fn two_digits(line: &[u8], at: usize) -> Option<u32> {
 /// last second it saw, since consecutive entries mostly share it.
 #[derive(Debug, Default)]
 pub struct LineEncoder {
-    civil_secs: Option<i64>,
-    civil: (i64, u32, u32, u32, u32, u32),
+    cal: CivilCache,
     src: Vec<u8>,
 }
 
@@ -201,12 +220,7 @@ impl LineEncoder {
     }
 
     fn civil(&mut self, ts: i64) -> (i64, u32, u32, u32, u32, u32) {
-        let secs = ts.div_euclid(NS);
-        if self.civil_secs != Some(secs) {
-            self.civil = civil(ts);
-            self.civil_secs = Some(secs);
-        }
-        self.civil
+        self.cal.get(ts)
     }
 
     /// The timestamp rendering that the digit run `line[start..end]` (a
@@ -403,7 +417,8 @@ fn decode_padded(
     let mut p = 0;
     let mut d = 0;
     let mut line = 0;
-    let mut buf = [0u8; 32];
+    let mut buf = [0u8; 16];
+    let mut cal = CivilCache::default();
     while p < skel_len {
         let rest = skel.get(p..skel_len).unwrap_or(&[]);
         let q = find_placeholder(rest).unwrap_or(rest.len());
@@ -441,14 +456,11 @@ fn decode_padded(
             let t = *ts
                 .get(line)
                 .ok_or(CodecError::Invalid("timestamp placeholder"))?;
-            let mut small = [0u8; 13];
-            let r = render(field, t, &mut small)
+            let n = render(field, t, &mut cal, &mut buf)
                 .ok_or(CodecError::Invalid("timestamp placeholder"))?;
-            let n = r.len();
             if w + n > total {
                 return Err(too_long);
             }
-            buf[..n].copy_from_slice(r);
             wild_copy(out, w, &buf, 0, n);
             w += n;
         }
@@ -536,7 +548,8 @@ mod tests {
 
     #[test]
     fn damaged_streams_are_errors() {
-        let cases: &[(&[u8], &[u8], &[i64], &[u32])] = &[
+        type Case<'a> = (&'a [u8], &'a [u8], &'a [i64], &'a [u32]);
+        let cases: &[Case] = &[
             (&[b'a', 0xF7], b"12", &[0], &[3]),
             (&[b'a', 0xF5], b"12", &[0], &[2]),
             (&[0xFF, 1], b"", &[], &[]),
@@ -566,12 +579,14 @@ mod tests {
 
     #[test]
     fn date_and_time_groups_render_whole() {
-        let mut buf = [0u8; 13];
+        let mut buf = [0u8; 16];
+        let mut cal = CivilCache::default();
         let ts = 1_795_449_605_000_000_000;
-        assert_eq!(render(TsField::DateDash, ts, &mut buf), Some(&b"2026-11-23"[..]));
-        assert_eq!(render(TsField::TimeHms, ts, &mut buf), Some(&b"16:00:05"[..]));
-        assert_eq!(render(TsField::TimeHm, ts, &mut buf), Some(&b"16:00"[..]));
-        assert_eq!(render(TsField::UnixSeconds, -5, &mut buf), None);
+        let mut r = |f| render(f, ts, &mut cal, &mut buf).map(|n| buf[..n].to_vec());
+        assert_eq!(r(TsField::DateDash), Some(b"2026-11-23".to_vec()));
+        assert_eq!(r(TsField::TimeHms), Some(b"16:00:05".to_vec()));
+        assert_eq!(r(TsField::TimeHm), Some(b"16:00".to_vec()));
+        assert_eq!(render(TsField::UnixSeconds, -5, &mut cal, &mut buf), None);
     }
 
     #[test]

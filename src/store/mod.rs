@@ -170,6 +170,9 @@ fn nanos(d: Duration) -> i64 {
     i64::try_from(d.as_nanos()).unwrap_or(i64::MAX)
 }
 
+/// A block encoder with its output and order buffers, reused across cuts.
+type CutWorkspace = (BlockEncoder, Vec<u8>, Vec<u32>);
+
 /// State behind the ingest lock: heads plus the WAL record encoder.
 struct IngestSide {
     ingest: Ingest,
@@ -187,7 +190,7 @@ struct Core {
     metrics: Arc<StoreMetrics>,
     ingest: Mutex<IngestSide>,
     partitions: RwLock<BTreeMap<i32, Arc<Partition>>>,
-    encoders: Mutex<Vec<(BlockEncoder, Vec<u8>, Vec<u32>)>>,
+    encoders: Mutex<Vec<CutWorkspace>>,
 }
 
 /// The log store. `Send + Sync`; share it as `Arc<Store>`.
@@ -297,11 +300,11 @@ impl Core {
                     for meta in metas {
                         p.add_block(job.id, meta);
                     }
-                    side.ingest.complete_cut(&job, true);
+                    side.ingest.complete_cut(job, true);
                 }
                 Err(e) => {
                     tracing::error!(error = %e, day = %day_name(job.day), "writing a block failed; the head stays in memory and the WAL");
-                    side.ingest.complete_cut(&job, false);
+                    side.ingest.complete_cut(job, false);
                     first_err.get_or_insert(e);
                 }
             }

@@ -26,12 +26,22 @@ pub struct WalRecord {
 }
 
 /// Encodes record bodies, reusing buffers and compression contexts.
-#[derive(Default)]
 pub struct RecordEncoder {
     block: BlockEncoder,
     table: Vec<u8>,
     stored: Vec<u8>,
     order: Vec<u32>,
+}
+
+impl Default for RecordEncoder {
+    fn default() -> Self {
+        RecordEncoder {
+            block: BlockEncoder::for_wal(),
+            table: Vec::new(),
+            stored: Vec::new(),
+            order: Vec::new(),
+        }
+    }
 }
 
 impl RecordEncoder {
