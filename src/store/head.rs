@@ -653,6 +653,13 @@ impl Ingest {
         (&mut self.record, &mut self.enc)
     }
 
+    /// Drops reusable buffers (spare heads, the staging record) so an idle
+    /// store holds little memory.
+    pub fn release_buffers(&mut self) {
+        self.spare.clear();
+        self.record = EncodedBatch::new();
+    }
+
     /// The id a head of `key` already has for `day`.
     pub fn head_id(&self, key: &StreamKey, day: i32) -> Option<u32> {
         self.head(key, day).map(|h| h.id)

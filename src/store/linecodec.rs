@@ -161,32 +161,6 @@ fn render(field: TsField, ts: i64, cal: &mut CivilCache, buf: &mut [u8; 16]) -> 
     put_digits(v, n, buf, 0).then_some(n)
 }
 
-/// Position of the first ASCII digit in `s`, eight bytes at a time.
-#[inline]
-fn find_digit(s: &[u8]) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let mut base = 0;
-    let mut words = s.chunks_exact(8);
-    for w in &mut words {
-        let mut a = [0u8; 8];
-        a.copy_from_slice(w);
-        // Digits become 0..=9; flag bytes below 10 (exact for the lowest
-        // flagged byte, which is the one we want).
-        let x = u64::from_le_bytes(a) ^ (0x30 * ONES);
-        let hit = x.wrapping_sub(10 * ONES) & !x & HIGH;
-        if hit != 0 {
-            return Some(base + hit.trailing_zeros() as usize / 8);
-        }
-        base += 8;
-    }
-    words
-        .remainder()
-        .iter()
-        .position(u8::is_ascii_digit)
-        .map(|p| base + p)
-}
-
 /// Value of a run of at most 19 ASCII digits.
 #[inline]
 fn parse_digits(run: &[u8]) -> u64 {
@@ -292,12 +266,19 @@ impl LineEncoder {
         skel.resize(sb + n + SLACK, 0);
         digits.resize(db + n + SLACK, 0);
         let (mut w, mut dw) = (sb, db);
-        let mut lit = 0;
         let mut i = 0;
-        while let Some(p) = find_digit(line.get(i..).unwrap_or(&[])) {
-            let start = i + p;
-            wild_copy(skel, w, &self.src, lit, start - lit);
-            w += start - lit;
+        while i < n {
+            // Copy 16 bytes on the chance they hold no digit; keep the
+            // part before the first digit.
+            let (lo, hi) = words16(&self.src, i);
+            wild_copy(skel, w, &self.src, i, 16);
+            let k = first_flag(digit_mask(lo), digit_mask(hi)).min(n - i);
+            w += k;
+            i += k;
+            if k == 16 || i >= n {
+                continue;
+            }
+            let start = i;
             let mut end = start + 1;
             while line.get(end).is_some_and(u8::is_ascii_digit) {
                 end += 1;
@@ -307,7 +288,6 @@ impl LineEncoder {
                 put_byte(skel, w + 1, f as u8);
                 w += 2;
                 i = covered;
-                lit = covered;
                 continue;
             }
             wild_copy(digits, dw, &self.src, start, end - start);
@@ -320,10 +300,7 @@ impl LineEncoder {
                 left -= part;
             }
             i = end;
-            lit = end;
         }
-        wild_copy(skel, w, &self.src, lit, n - lit);
-        w += n - lit;
         skel.truncate(w);
         digits.truncate(dw);
     }
@@ -332,6 +309,51 @@ impl LineEncoder {
 /// Padding that [`wild_copy`] needs past the end of its source and
 /// destination ranges.
 const SLACK: usize = 16;
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// The 16 bytes at `buf[at..]` as two little-endian words (both zero when
+/// fewer than 16 bytes remain; callers pad their buffers).
+#[inline(always)]
+fn words16(buf: &[u8], at: usize) -> (u64, u64) {
+    let mut a = [0u8; 16];
+    if let Some(s) = buf.get(at..at + 16) {
+        a.copy_from_slice(s);
+    }
+    let (lo, hi) = a.split_at(8);
+    let mut l = [0u8; 8];
+    let mut h = [0u8; 8];
+    l.copy_from_slice(lo);
+    h.copy_from_slice(hi);
+    (u64::from_le_bytes(l), u64::from_le_bytes(h))
+}
+
+/// Index of the first flagged byte of a 16-byte chunk (16 if none), given
+/// per-word masks whose lowest set high bit marks it.
+#[inline(always)]
+fn first_flag(lo: u64, hi: u64) -> usize {
+    if lo != 0 {
+        lo.trailing_zeros() as usize / 8
+    } else if hi != 0 {
+        8 + hi.trailing_zeros() as usize / 8
+    } else {
+        16
+    }
+}
+
+/// Flags bytes that are ASCII digits (exact for the lowest flagged byte).
+#[inline(always)]
+fn digit_mask(w: u64) -> u64 {
+    let x = w ^ (0x30 * ONES);
+    x.wrapping_sub(10 * ONES) & !x & HIGH
+}
+
+/// Flags bytes `>= 0xF5` (placeholders); exact for every byte.
+#[inline(always)]
+fn placeholder_mask(w: u64) -> u64 {
+    ((w & !HIGH).wrapping_add(0x0b * ONES)) & w & HIGH
+}
 
 /// Copies `len` bytes from `src[s..]` to `dst[d..]` in 16-byte chunks,
 /// which beats a `memcpy` call for the short spans between digit runs.
@@ -355,29 +377,6 @@ fn put_byte(dst: &mut [u8], at: usize, b: u8) {
     if let Some(x) = dst.get_mut(at) {
         *x = b;
     }
-}
-
-/// Position of the first placeholder byte in `s`, scanning eight bytes at a
-/// time while they are all ASCII.
-#[inline]
-fn find_placeholder(s: &[u8]) -> Option<usize> {
-    let mut base = 0;
-    let mut words = s.chunks_exact(8);
-    for w in &mut words {
-        let mut a = [0u8; 8];
-        a.copy_from_slice(w);
-        if u64::from_le_bytes(a) & 0x8080_8080_8080_8080 != 0 {
-            if let Some(p) = w.iter().position(|&b| b >= RUN_BASE) {
-                return Some(base + p);
-            }
-        }
-        base += 8;
-    }
-    words
-        .remainder()
-        .iter()
-        .position(|&b| b >= RUN_BASE)
-        .map(|p| base + p)
 }
 
 /// Rebuilds the concatenation of all lines from skeleton and digits.
@@ -420,14 +419,19 @@ fn decode_padded(
     let mut buf = [0u8; 16];
     let mut cal = CivilCache::default();
     while p < skel_len {
-        let rest = skel.get(p..skel_len).unwrap_or(&[]);
-        let q = find_placeholder(rest).unwrap_or(rest.len());
+        // Copy 16 skeleton bytes on the chance they hold no placeholder;
+        // keep the part before the first one.
+        let (lo, hi) = words16(skel, p);
+        wild_copy(out, w, skel, p, 16);
+        let q = first_flag(placeholder_mask(lo), placeholder_mask(hi)).min(skel_len - p);
         if w + q > total {
             return Err(too_long);
         }
-        wild_copy(out, w, skel, p, q);
         w += q;
         p += q;
+        if q == 16 {
+            continue;
+        }
         let Some(&b) = skel.get(p).filter(|_| p < skel_len) else {
             break;
         };
@@ -567,14 +571,16 @@ mod tests {
     }
 
     #[test]
-    fn find_digit_is_exact() {
-        for s in ["", "abc", "a1", "////////:::::::9", "\u{7f}\u{80}é0", "0", "abcdefgh12"] {
-            assert_eq!(find_digit(s.as_bytes()), s.bytes().position(|b| b.is_ascii_digit()), "{s}");
+    fn word_masks_find_the_first_digit_and_placeholder() {
+        let all: Vec<u8> = (0..=255).chain(0..=255).collect();
+        for i in 0..=256 {
+            let (lo, hi) = words16(&all, i);
+            let chunk = &all[i..i + 16];
+            let want = |f: &dyn Fn(u8) -> bool| chunk.iter().position(|&b| f(b)).unwrap_or(16);
+            assert_eq!(first_flag(digit_mask(lo), digit_mask(hi)), want(&|b| b.is_ascii_digit()), "{i}");
+            assert_eq!(first_flag(placeholder_mask(lo), placeholder_mask(hi)), want(&|b| b >= RUN_BASE), "{i}");
         }
-        let all: Vec<u8> = (0..=255).collect();
-        for i in 0..all.len() {
-            assert_eq!(find_digit(&all[i..]), all[i..].iter().position(u8::is_ascii_digit));
-        }
+        assert_eq!(words16(b"short", 0), (0, 0));
     }
 
     #[test]

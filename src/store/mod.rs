@@ -331,6 +331,25 @@ impl Core {
         }
     }
 
+    /// Returns scratch memory to the allocator (and, with glibc, the
+    /// allocator's free memory to the OS) once no head holds data: an idle
+    /// store should be small.
+    fn release_memory_if_idle(&self) {
+        let mut side = lock(&self.ingest);
+        if side.ingest.has_heads(None) {
+            return;
+        }
+        side.ingest.release_buffers();
+        side.body = Vec::new();
+        drop(side);
+        lock(&self.encoders).clear();
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        // SAFETY: malloc_trim only returns free heap pages to the kernel.
+        unsafe {
+            libc::malloc_trim(0);
+        }
+    }
+
     fn sync_partitions(&self) -> Result<(), StoreError> {
         let parts: Vec<Arc<Partition>> = self
             .partitions
@@ -569,6 +588,7 @@ impl Store {
         let _m = lock(&self.maint);
         self.core.cut_until_done(CutPolicy::All, None)?;
         self.truncate_wal(true)?;
+        self.core.release_memory_if_idle();
         Ok(())
     }
 
@@ -651,6 +671,7 @@ impl Store {
             }
         }
         report.wal_segments_deleted = self.truncate_wal(false)?;
+        core.release_memory_if_idle();
         Ok(report)
     }
 

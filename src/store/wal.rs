@@ -459,6 +459,21 @@ mod tests {
     }
 
     #[test]
+    fn one_fsync_covers_everything_written_before_it() {
+        let tmp = tempfile::tempdir().unwrap();
+        let m = Arc::new(StoreMetrics::default());
+        let wal = Wal::create(tmp.path(), 1 << 20, 1, vec![], m.clone()).unwrap();
+        let (_, p1) = wal.append(b"one").unwrap();
+        let (_, p2) = wal.append(b"two").unwrap();
+        assert!(wal.has_unsynced());
+        wal.sync_to(p1).unwrap();
+        assert_eq!(StoreMetrics::get(&m.wal_fsyncs), 1);
+        wal.sync_to(p2).unwrap();
+        assert_eq!(StoreMetrics::get(&m.wal_fsyncs), 1, "the first fsync covered both");
+        assert!(!wal.has_unsynced());
+    }
+
+    #[test]
     fn concurrent_appenders_share_fsyncs() {
         let tmp = tempfile::tempdir().unwrap();
         let m = Arc::new(StoreMetrics::default());
