@@ -16,8 +16,20 @@ fn lines() -> Vec<(i64, String)> {
         x ^= x << 17;
         x
     };
-    let paths = ["/", "/api/v1/status", "/web/index.html", "/login", "/favicon.ico", "/socket"];
-    let agents = ["curl/8.5.0", "Go-http-client/1.1", "Prometheus/2.53.0", "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0"];
+    let paths = [
+        "/",
+        "/api/v1/status",
+        "/web/index.html",
+        "/login",
+        "/favicon.ico",
+        "/socket",
+    ];
+    let agents = [
+        "curl/8.5.0",
+        "Go-http-client/1.1",
+        "Prometheus/2.53.0",
+        "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0",
+    ];
     let mut ts: i64 = 1_795_449_600_000_000_000;
     let mut out = Vec::new();
     let mut bytes = 0;
@@ -73,10 +85,18 @@ fn bench(c: &mut Criterion) {
     });
     let (mut ts, mut lens) = (Vec::new(), Vec::new());
     g.bench_function(BenchmarkId::new("decode_counts", "256KiB"), |b| {
-        b.iter(|| dec.decode_counts(&block, &mut ts, &mut lens).map(|h| h.entries))
+        b.iter(|| {
+            dec.decode_counts(&block, &mut ts, &mut lens)
+                .map(|h| h.entries)
+        })
     });
     g.finish();
-    println!("block: {} bytes of text -> {} bytes ({:.1}x)", text, block.len(), text as f64 / block.len() as f64);
+    println!(
+        "block: {} bytes of text -> {} bytes ({:.1}x)",
+        text,
+        block.len(),
+        text as f64 / block.len() as f64
+    );
 }
 
 criterion_group!(benches, bench);

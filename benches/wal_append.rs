@@ -44,7 +44,11 @@ fn bench(c: &mut Criterion) {
     })
     .expect("open");
     let sample = push(0);
-    let bytes: usize = sample.iter().flat_map(|s| &s.entries).map(|e| e.line.len()).sum();
+    let bytes: usize = sample
+        .iter()
+        .flat_map(|s| &s.entries)
+        .map(|e| e.line.len())
+        .sum();
     g.throughput(Throughput::Bytes(bytes as u64));
     let mut t0 = 1_795_449_600_000_000_000i64;
     g.bench_function("store_append_1MiB", |b| {
@@ -60,8 +64,17 @@ fn bench(c: &mut Criterion) {
     let record = vec![0x5au8; 64 << 10];
     g.throughput(Throughput::Bytes(record.len() as u64));
     let wal_dir = tempfile::tempdir().expect("tempdir");
-    let wal = Wal::create(wal_dir.path(), 32 << 20, 1, Vec::new(), Arc::new(StoreMetrics::default())).expect("wal");
-    g.bench_function("wal_append_64KiB", |b| b.iter(|| wal.append(&record).expect("append")));
+    let wal = Wal::create(
+        wal_dir.path(),
+        32 << 20,
+        1,
+        Vec::new(),
+        Arc::new(StoreMetrics::default()),
+    )
+    .expect("wal");
+    g.bench_function("wal_append_64KiB", |b| {
+        b.iter(|| wal.append(&record).expect("append"))
+    });
     g.measurement_time(Duration::from_secs(3));
     g.bench_function("wal_append_64KiB_fsync", |b| {
         b.iter(|| {

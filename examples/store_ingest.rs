@@ -29,7 +29,10 @@ struct Line {
 
 /// CPU time of the calling thread.
 fn thread_cpu() -> Duration {
-    let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut t = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: clock_gettime writes into the timespec we own.
     unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
     Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
@@ -37,7 +40,10 @@ fn thread_cpu() -> Duration {
 
 /// CPU time of the whole process (all threads).
 fn process_cpu() -> Duration {
-    let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut t = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: as above.
     unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut t) };
     Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
@@ -55,7 +61,9 @@ fn status_kib(field: &str) -> u64 {
 
 fn dir_bytes(dir: &Path, suffix: &str) -> u64 {
     let mut total = 0;
-    let Ok(rd) = std::fs::read_dir(dir) else { return 0 };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return 0;
+    };
     for e in rd.flatten() {
         let p = e.path();
         if p.is_dir() {
@@ -73,7 +81,11 @@ fn to_push(batch: &mut BTreeMap<Vec<(String, String)>, Vec<Entry>>) -> Vec<PushS
         .into_iter()
         .map(|(pairs, entries)| {
             let mut labels = Labels::from_pairs(pairs);
-            let service = ["service", "app", "job"].iter().find_map(|n| labels.get(n)).unwrap_or("unknown_service").to_string();
+            let service = ["service", "app", "job"]
+                .iter()
+                .find_map(|n| labels.get(n))
+                .unwrap_or("unknown_service")
+                .to_string();
             labels.insert("service_name", service);
             PushStream { labels, entries }
         })
@@ -90,17 +102,24 @@ fn repeat(input: &Path, n: usize) {
     let mut batch_bytes = 0;
     for l in std::io::BufReader::with_capacity(1 << 20, file).lines() {
         let v: Line = serde_json::from_str(&l.expect("read")).expect("json");
-        let level = v.stream.get("level").cloned().unwrap_or_else(|| "info".to_string());
+        let level = v
+            .stream
+            .get("level")
+            .cloned()
+            .unwrap_or_else(|| "info".to_string());
         let mut metadata = vec![Label::new("detected_level", level)];
         if let Some(m) = v.meta {
             metadata.extend(m.into_iter().map(|(k, v)| Label::new(k, v)));
         }
         batch_bytes += v.line.len();
-        batch.entry(v.stream.into_iter().collect()).or_default().push(Entry {
-            ts: v.ts.parse().expect("ts"),
-            line: v.line,
-            metadata,
-        });
+        batch
+            .entry(v.stream.into_iter().collect())
+            .or_default()
+            .push(Entry {
+                ts: v.ts.parse().expect("ts"),
+                line: v.line,
+                metadata,
+            });
         if batch_bytes >= 1 << 20 {
             pushes.push(to_push(&mut batch));
             batch_bytes = 0;
@@ -130,13 +149,28 @@ fn repeat(input: &Path, n: usize) {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    if let Some(n) = std::env::var("STORE_INGEST_REPEAT").ok().and_then(|v| v.parse().ok()) {
-        repeat(Path::new(args.get(1).map_or("/work/bench/bench.jsonl", |s| s.as_str())), n);
+    if let Some(n) = std::env::var("STORE_INGEST_REPEAT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        repeat(
+            Path::new(
+                args.get(1)
+                    .map_or("/work/bench/bench.jsonl", |s| s.as_str()),
+            ),
+            n,
+        );
         return;
     }
-    let input = args.get(1).map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/work/bench/bench.jsonl"));
+    let input = args
+        .get(1)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/work/bench/bench.jsonl"));
     let tmp = tempfile::tempdir().expect("tempdir");
-    let dir = args.get(2).map(PathBuf::from).unwrap_or_else(|| tmp.path().to_path_buf());
+    let dir = args
+        .get(2)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| tmp.path().to_path_buf());
     let store = Store::open(StoreConfig {
         dir: dir.clone(),
         ..Default::default()
@@ -153,7 +187,11 @@ fn main() {
     for l in std::io::BufReader::with_capacity(1 << 20, file).lines() {
         let l = l.expect("read");
         let v: Line = serde_json::from_str(&l).expect("json");
-        let level = v.stream.get("level").cloned().unwrap_or_else(|| "info".to_string());
+        let level = v
+            .stream
+            .get("level")
+            .cloned()
+            .unwrap_or_else(|| "info".to_string());
         let mut metadata = vec![Label::new("detected_level", level)];
         if let Some(m) = v.meta {
             metadata.extend(m.into_iter().map(|(k, v)| Label::new(k, v)));
@@ -161,11 +199,14 @@ fn main() {
         text_bytes += v.line.len() as u64;
         lines += 1;
         batch_bytes += v.line.len();
-        batch.entry(v.stream.into_iter().collect()).or_default().push(Entry {
-            ts: v.ts.parse().expect("ts"),
-            line: v.line,
-            metadata,
-        });
+        batch
+            .entry(v.stream.into_iter().collect())
+            .or_default()
+            .push(Entry {
+                ts: v.ts.parse().expect("ts"),
+                line: v.line,
+                metadata,
+            });
         if batch_bytes >= 1 << 20 {
             let push = to_push(&mut batch);
             if parse_only {
@@ -193,17 +234,42 @@ fn main() {
     let wal = m.wal_bytes_written.load(Relaxed);
     let written = m.chunk_bytes_written.load(Relaxed);
     println!("input: {lines} lines, {text_bytes} bytes of log text");
-    println!("store CPU (inside append+flush, this thread): {:.3} s", in_store.as_secs_f64());
-    println!("process CPU (incl. JSON parsing, syncer): {:.3} s", total_cpu.as_secs_f64());
-    println!("chunk files after flush: {chunk_files} bytes, {:.2}x", text_bytes as f64 / chunk_files as f64);
-    println!("WAL bytes written: {wal} ({:.2}x); chunk bytes written: {written}", text_bytes as f64 / wal as f64);
-    println!("bytes written per byte of text: {:.3}", (wal + written) as f64 / text_bytes as f64);
-    println!("blocks written: {}; WAL fsyncs: {}", m.blocks_written.load(Relaxed), m.wal_fsyncs.load(Relaxed));
-    println!("peak RSS {} KiB (includes the JSON reader), RSS after flush {} KiB", status_kib("VmHWM:"), status_kib("VmRSS:"));
+    println!(
+        "store CPU (inside append+flush, this thread): {:.3} s",
+        in_store.as_secs_f64()
+    );
+    println!(
+        "process CPU (incl. JSON parsing, syncer): {:.3} s",
+        total_cpu.as_secs_f64()
+    );
+    println!(
+        "chunk files after flush: {chunk_files} bytes, {:.2}x",
+        text_bytes as f64 / chunk_files as f64
+    );
+    println!(
+        "WAL bytes written: {wal} ({:.2}x); chunk bytes written: {written}",
+        text_bytes as f64 / wal as f64
+    );
+    println!(
+        "bytes written per byte of text: {:.3}",
+        (wal + written) as f64 / text_bytes as f64
+    );
+    println!(
+        "blocks written: {}; WAL fsyncs: {}",
+        m.blocks_written.load(Relaxed),
+        m.wal_fsyncs.load(Relaxed)
+    );
+    println!(
+        "peak RSS {} KiB (includes the JSON reader), RSS after flush {} KiB",
+        status_kib("VmHWM:"),
+        status_kib("VmRSS:")
+    );
 
     // Scan every traefik-access stream in full.
     let sel = [Matcher::new("job", MatchOp::Eq, "traefik-access").expect("matcher")];
-    let streams = store.streams(&["fake"], &sel, 0, i64::MAX).expect("streams");
+    let streams = store
+        .streams(&["fake"], &sel, 0, i64::MAX)
+        .expect("streams");
     let t = thread_cpu();
     let (mut n, mut bytes) = (0u64, 0u64);
     for s in &streams {
@@ -236,7 +302,11 @@ fn main() {
         let el = thread_cpu() - t;
         println!(
             "count entries from {}: {count} in {:.2} ms CPU",
-            if use_summaries { "block headers" } else { "timestamps" },
+            if use_summaries {
+                "block headers"
+            } else {
+                "timestamps"
+            },
             el.as_secs_f64() * 1e3
         );
     }

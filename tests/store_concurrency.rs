@@ -21,7 +21,15 @@ fn concurrent_appends_share_fsyncs_and_lose_nothing() {
                 for i in 0..100 {
                     let ts = T0 + (i * 8 + t) as i64 * SEC;
                     let l = format!("thread {t} entry {i} {}", line(i));
-                    let out = store.append("fake", vec![stream(&[("app", "web"), ("t", &t.to_string())], &[(ts, &l)])]).unwrap();
+                    let out = store
+                        .append(
+                            "fake",
+                            vec![stream(
+                                &[("app", "web"), ("t", &t.to_string())],
+                                &[(ts, &l)],
+                            )],
+                        )
+                        .unwrap();
                     assert_eq!(out.accepted, 1);
                 }
             })
@@ -37,13 +45,21 @@ fn concurrent_appends_share_fsyncs_and_lose_nothing() {
     // arriving during one share the next.
     assert!(fsyncs < 800, "{fsyncs}");
     for t in 0..8 {
-        let got = read_all(&store, &sref("fake", &[("app", "web"), ("t", &t.to_string())]), T0, T0 + DAY);
+        let got = read_all(
+            &store,
+            &sref("fake", &[("app", "web"), ("t", &t.to_string())]),
+            T0,
+            T0 + DAY,
+        );
         assert_eq!(got.len(), 100);
     }
     drop(store);
     let store = open(tmp.path());
     let all = store.streams(&["fake"], &[], T0, T0 + DAY).unwrap();
-    let n: usize = all.iter().map(|s| read_all(&store, s, T0, T0 + DAY).len()).sum();
+    let n: usize = all
+        .iter()
+        .map(|s| read_all(&store, s, T0, T0 + DAY).len())
+        .sum();
     assert_eq!(n, 800);
 }
 
@@ -56,7 +72,12 @@ fn readers_see_each_entry_once_while_heads_are_cut() {
         std::thread::spawn(move || {
             for i in 0..2000 {
                 let l = line(i);
-                store.append("fake", vec![stream(&[("app", "web")], &[(T0 + i as i64 * SEC, &l)])]).unwrap();
+                store
+                    .append(
+                        "fake",
+                        vec![stream(&[("app", "web")], &[(T0 + i as i64 * SEC, &l)])],
+                    )
+                    .unwrap();
             }
         })
     };

@@ -37,7 +37,12 @@ fn fill_day(store: &Store, day: i64, n: usize) -> Vec<Vec<(i64, String)>> {
         for (k, app) in ["web", "api"].iter().enumerate() {
             // Each append goes back a little in time: overlapping blocks.
             let batch: Vec<(i64, String)> = (start..(start + 40).min(n))
-                .map(|i| (base + (i as i64 * 10 - (i as i64 % 40) * 3) * SEC, format!("{app} day {day} {}", line(i))))
+                .map(|i| {
+                    (
+                        base + (i as i64 * 10 - (i as i64 % 40) * 3) * SEC,
+                        format!("{app} day {day} {}", line(i)),
+                    )
+                })
                 .collect();
             let refs: Vec<(i64, &str)> = batch.iter().map(|(t, l)| (*t, l.as_str())).collect();
             streams.push(stream(&[("app", app)], &refs));
@@ -70,16 +75,42 @@ fn sealing_compacts_and_reads_stay_identical() {
     let dir = day_dir(tmp.path(), "2026-11-23");
     assert_eq!(files(&dir), ["data.kc", "index.kix"]);
     assert_eq!(read_all(&store, &web, D0, D0 + DAY), want[0]);
-    assert_eq!(read_all(&store, &sref("fake", &[("app", "api")]), D0, D0 + DAY), want[1]);
+    assert_eq!(
+        read_all(&store, &sref("fake", &[("app", "api")]), D0, D0 + DAY),
+        want[1]
+    );
     let stats = store.stream_stats(&web, D0, D0 + DAY).unwrap();
-    assert!(stats.chunks < blocks_before, "{} -> {}", blocks_before, stats.chunks);
+    assert!(
+        stats.chunks < blocks_before,
+        "{} -> {}",
+        blocks_before,
+        stats.chunks
+    );
     assert_eq!(stats.entries, 800);
     // The sealed day takes no more writes.
-    let out = store.append("fake", vec![stream(&[("app", "web")], &[(D0 + DAY - SEC, "late")])]).unwrap();
-    assert!(matches!(out.rejected[0].reason, RejectReason::TooFarBehind { .. }));
+    let out = store
+        .append(
+            "fake",
+            vec![stream(&[("app", "web")], &[(D0 + DAY - SEC, "late")])],
+        )
+        .unwrap();
+    assert!(matches!(
+        out.rejected[0].reason,
+        RejectReason::TooFarBehind { .. }
+    ));
     // Labels come from the mapped index.
-    assert_eq!(store.label_values(&["fake"], "app", &[], D0, D0 + DAY).unwrap(), ["api", "web"]);
-    assert_eq!(store.streams(&["fake"], &[m("app", MatchOp::Re, "w.*")], D0, D0 + DAY).unwrap(), vec![web.clone()]);
+    assert_eq!(
+        store
+            .label_values(&["fake"], "app", &[], D0, D0 + DAY)
+            .unwrap(),
+        ["api", "web"]
+    );
+    assert_eq!(
+        store
+            .streams(&["fake"], &[m("app", MatchOp::Re, "w.*")], D0, D0 + DAY)
+            .unwrap(),
+        vec![web.clone()]
+    );
     drop(store);
     let store = open(tmp.path());
     assert_eq!(read_all(&store, &web, D0, D0 + DAY), want[0]);
@@ -99,7 +130,10 @@ fn heads_of_a_finished_day_are_cut_before_sealing() {
     // Crash right after: the WAL still holds the entries, but the sealed
     // day must not take them twice.
     let store = open(tmp.path());
-    assert_eq!(read_all(&store, &sref("fake", &[("app", "web")]), D0, D0 + DAY), want[0]);
+    assert_eq!(
+        read_all(&store, &sref("fake", &[("app", "web")]), D0, D0 + DAY),
+        want[0]
+    );
 }
 
 #[test]
@@ -111,11 +145,17 @@ fn interrupted_seals_are_undone_or_finished_on_open() {
     drop(store);
     let dir = day_dir(tmp.path(), "2026-11-23");
     let chunk_files = files(&dir);
-    let saved: Vec<(String, Vec<u8>)> = chunk_files.iter().map(|f| (f.clone(), fs::read(dir.join(f)).unwrap())).collect();
+    let saved: Vec<(String, Vec<u8>)> = chunk_files
+        .iter()
+        .map(|f| (f.clone(), fs::read(dir.join(f)).unwrap()))
+        .collect();
     // Crash after the data file was renamed, before the index: undone.
     fs::write(dir.join("data.kc"), b"half a seal").unwrap();
     let store = open(tmp.path());
-    assert_eq!(read_all(&store, &sref("fake", &[("app", "web")]), D0, D0 + DAY), want[0]);
+    assert_eq!(
+        read_all(&store, &sref("fake", &[("app", "web")]), D0, D0 + DAY),
+        want[0]
+    );
     store.maintenance(D0 + 2 * DAY).unwrap();
     drop(store);
     // Crash after the index was renamed, before the chunk files were
@@ -125,7 +165,10 @@ fn interrupted_seals_are_undone_or_finished_on_open() {
     }
     let store = open(tmp.path());
     assert_eq!(files(&dir), ["data.kc", "index.kix"]);
-    assert_eq!(read_all(&store, &sref("fake", &[("app", "web")]), D0, D0 + DAY), want[0]);
+    assert_eq!(
+        read_all(&store, &sref("fake", &[("app", "web")]), D0, D0 + DAY),
+        want[0]
+    );
 }
 
 #[test]
@@ -148,7 +191,10 @@ fn damaged_index_is_reported_and_rebuilt() {
     let web = sref("fake", &[("app", "web")]);
     assert_eq!(read_all(&store, &web, D0, D0 + DAY), want[0]);
     // The next maintenance seals it again with a good index.
-    assert_eq!(store.maintenance(D0 + 2 * DAY).unwrap().days_sealed, ["2026-11-23"]);
+    assert_eq!(
+        store.maintenance(D0 + 2 * DAY).unwrap().days_sealed,
+        ["2026-11-23"]
+    );
     assert_eq!(read_all(&store, &web, D0, D0 + DAY), want[0]);
     drop(store);
     assert!(check(tmp.path()).unwrap().is_ok());
@@ -165,7 +211,10 @@ fn retention_drops_whole_days_with_an_injected_clock() {
     let r = store.maintenance(now).unwrap();
     assert_eq!(r.days_dropped, ["2026-11-13", "2026-11-15"]);
     assert_eq!(r.days_sealed, ["2026-11-22"]);
-    assert_eq!(files(&tmp.path().join("days")), ["2026-11-22", "2026-11-23", "CLOSED"]);
+    assert_eq!(
+        files(&tmp.path().join("days")),
+        ["2026-11-22", "2026-11-23", "CLOSED"]
+    );
     let web = sref("fake", &[("app", "web")]);
     assert!(read_all(&store, &web, D0 - 11 * DAY, D0 - 7 * DAY).is_empty());
     assert_eq!(read_all(&store, &web, D0 - DAY, D0 + DAY).len(), 80);
@@ -187,7 +236,11 @@ fn retention_drops_whole_days_with_an_injected_clock() {
         ..config(tmp.path())
     })
     .unwrap();
-    assert!(store.maintenance(now + 365 * DAY).unwrap().days_dropped.is_empty());
+    assert!(store
+        .maintenance(now + 365 * DAY)
+        .unwrap()
+        .days_dropped
+        .is_empty());
     assert_eq!(read_all(&store, &web, D0 - DAY, D0 + DAY).len(), 40);
 }
 
@@ -200,8 +253,12 @@ fn idle_streams_are_cut_and_forgotten() {
     };
     let store = Store::open(cfg).unwrap();
     let now = D0 + 12 * 3600 * SEC;
-    store.append("fake", vec![stream(&[("app", "a")], &[(now, "x")])]).unwrap();
-    let out = store.append("fake", vec![stream(&[("app", "b")], &[(now, "y")])]).unwrap();
+    store
+        .append("fake", vec![stream(&[("app", "a")], &[(now, "x")])])
+        .unwrap();
+    let out = store
+        .append("fake", vec![stream(&[("app", "b")], &[(now, "y")])])
+        .unwrap();
     assert_eq!(out.rejected[0].reason, RejectReason::StreamLimit);
     // Heads are stamped with the wall clock; two hours later they are idle.
     let wall = std::time::SystemTime::now()
@@ -211,6 +268,8 @@ fn idle_streams_are_cut_and_forgotten() {
     let later = wall + 2 * 3600 * SEC;
     let r = store.maintenance(later).unwrap();
     assert_eq!((r.heads_cut, r.streams_forgotten), (1, 1));
-    let out = store.append("fake", vec![stream(&[("app", "b")], &[(later, "y")])]).unwrap();
+    let out = store
+        .append("fake", vec![stream(&[("app", "b")], &[(later, "y")])])
+        .unwrap();
     assert_eq!(out.accepted, 1);
 }

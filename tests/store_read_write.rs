@@ -15,11 +15,19 @@ fn forward_backward_and_half_open_bounds() {
     let entries: Vec<(i64, String)> = (0..2000).map(|i| (T0 + i as i64 * SEC, line(i))).collect();
     let refs: Vec<(i64, &str)> = entries.iter().map(|(t, l)| (*t, l.as_str())).collect();
     for chunk in refs.chunks(300) {
-        store.append("fake", vec![stream(&[("app", "web")], chunk)]).unwrap();
+        store
+            .append("fake", vec![stream(&[("app", "web")], chunk)])
+            .unwrap();
     }
     let s = sref("fake", &[("app", "web")]);
     // Some of it is in blocks (block_size 4 KiB), the rest in the head.
-    assert!(store.metrics().blocks_written.load(std::sync::atomic::Ordering::Relaxed) > 5);
+    assert!(
+        store
+            .metrics()
+            .blocks_written
+            .load(std::sync::atomic::Ordering::Relaxed)
+            > 5
+    );
     assert_eq!(read_all(&store, &s, T0, T0 + 3000 * SEC), entries);
     let got = read_all(&store, &s, T0 + 10 * SEC, T0 + 20 * SEC);
     assert_eq!(got, entries[10..20].to_vec(), "[start, end): end excluded");
@@ -29,7 +37,10 @@ fn forward_backward_and_half_open_bounds() {
     let stats = store.stream_stats(&s, T0, T0 + 3000 * SEC).unwrap();
     assert_eq!(stats.entries, 2000);
     assert!(stats.chunks > 5);
-    assert_eq!(stats.bytes, entries.iter().map(|e| e.1.len() as u64).sum::<u64>());
+    assert_eq!(
+        stats.bytes,
+        entries.iter().map(|e| e.1.len() as u64).sum::<u64>()
+    );
 }
 
 #[test]
@@ -42,10 +53,17 @@ fn out_of_order_blocks_and_heads_merge_with_stable_ties() {
     let mut want = Vec::new();
     for pass in 0..4 {
         let batch: Vec<(i64, String)> = (0..200)
-            .map(|i| (T0 + (i * 3 + pass % 3) as i64 * SEC / 10, format!("pass {pass} entry {i} {}", line(i))))
+            .map(|i| {
+                (
+                    T0 + (i * 3 + pass % 3) as i64 * SEC / 10,
+                    format!("pass {pass} entry {i} {}", line(i)),
+                )
+            })
             .collect();
         let refs: Vec<(i64, &str)> = batch.iter().map(|(t, l)| (*t, l.as_str())).collect();
-        let out = store.append("fake", vec![stream(&[("app", "web")], &refs)]).unwrap();
+        let out = store
+            .append("fake", vec![stream(&[("app", "web")], &refs)])
+            .unwrap();
         assert_eq!(out.accepted, 200);
         if pass < 3 {
             store.flush().unwrap();
@@ -56,7 +74,11 @@ fn out_of_order_blocks_and_heads_merge_with_stable_ties() {
     want.sort_by_key(|e| e.0);
     assert_eq!(read_all(&store, &s, T0 - SEC, T0 + 100 * SEC), want);
     let mid = read_all(&store, &s, T0 + 5 * SEC, T0 + 10 * SEC);
-    let want_mid: Vec<_> = want.iter().filter(|e| e.0 >= T0 + 5 * SEC && e.0 < T0 + 10 * SEC).cloned().collect();
+    let want_mid: Vec<_> = want
+        .iter()
+        .filter(|e| e.0 >= T0 + 5 * SEC && e.0 < T0 + 10 * SEC)
+        .cloned()
+        .collect();
     assert_eq!(mid, want_mid);
 }
 
@@ -65,9 +87,20 @@ fn duplicates_dropped_and_old_entries_rejected() {
     let tmp = tempfile::tempdir().unwrap();
     let store = open(tmp.path());
     let st = |e: &[(i64, &str)]| vec![stream(&[("app", "web")], e)];
-    let out = store.append("fake", st(&[(T0, "a"), (T0, "a"), (T0, "b")])).unwrap();
+    let out = store
+        .append("fake", st(&[(T0, "a"), (T0, "a"), (T0, "b")]))
+        .unwrap();
     assert_eq!((out.accepted, out.duplicates), (2, 1));
-    let out = store.append("fake", st(&[(T0, "a"), (T0 - 3600 * SEC, "edge"), (T0 - 3600 * SEC - 1, "old")])).unwrap();
+    let out = store
+        .append(
+            "fake",
+            st(&[
+                (T0, "a"),
+                (T0 - 3600 * SEC, "edge"),
+                (T0 - 3600 * SEC - 1, "old"),
+            ]),
+        )
+        .unwrap();
     assert_eq!((out.accepted, out.duplicates), (1, 1));
     assert_eq!(
         out.rejected,
@@ -107,15 +140,25 @@ fn stream_limit_per_tenant() {
 fn tenants_never_mix_and_multi_tenant_reads() {
     let tmp = tempfile::tempdir().unwrap();
     let store = open(tmp.path());
-    store.append("a", vec![stream(&[("app", "web")], &[(T0, "from a")])]).unwrap();
-    store.append("b", vec![stream(&[("app", "web")], &[(T0, "from b")])]).unwrap();
+    store
+        .append("a", vec![stream(&[("app", "web")], &[(T0, "from a")])])
+        .unwrap();
+    store
+        .append("b", vec![stream(&[("app", "web")], &[(T0, "from b")])])
+        .unwrap();
     let sel = [m("app", MatchOp::Eq, "web")];
     let one = store.streams(&["a"], &sel, T0, T0 + SEC).unwrap();
     assert_eq!(one, vec![sref("a", &[("app", "web")])]);
     let both = store.streams(&["a", "b"], &sel, T0, T0 + SEC).unwrap();
     assert_eq!(both.len(), 2);
-    assert_eq!(read_all(&store, &both[1], T0, T0 + SEC), vec![(T0, "from b".to_string())]);
-    assert!(store.streams(&["c"], &sel, T0, T0 + SEC).unwrap().is_empty());
+    assert_eq!(
+        read_all(&store, &both[1], T0, T0 + SEC),
+        vec![(T0, "from b".to_string())]
+    );
+    assert!(store
+        .streams(&["c"], &sel, T0, T0 + SEC)
+        .unwrap()
+        .is_empty());
 }
 
 #[test]
@@ -126,25 +169,55 @@ fn labels_values_and_series_come_from_the_index() {
         .append(
             "fake",
             vec![
-                stream(&[("app", "web"), ("env", "prod"), ("service_name", "web")], &[(T0, "1")]),
-                stream(&[("app", "api"), ("env", "dev"), ("service_name", "api")], &[(T0, "2")]),
+                stream(
+                    &[("app", "web"), ("env", "prod"), ("service_name", "web")],
+                    &[(T0, "1")],
+                ),
+                stream(
+                    &[("app", "api"), ("env", "dev"), ("service_name", "api")],
+                    &[(T0, "2")],
+                ),
                 stream(&[("app", "db"), ("service_name", "db")], &[(T0 + DAY, "3")]),
             ],
         )
         .unwrap();
     store.flush().unwrap();
     let day0 = (T0, T0 + SEC);
-    assert_eq!(store.label_names(&["fake"], &[], day0.0, day0.1).unwrap(), ["app", "env", "service_name"]);
-    assert_eq!(store.label_values(&["fake"], "app", &[], day0.0, day0.1).unwrap(), ["api", "web"]);
+    assert_eq!(
+        store.label_names(&["fake"], &[], day0.0, day0.1).unwrap(),
+        ["app", "env", "service_name"]
+    );
+    assert_eq!(
+        store
+            .label_values(&["fake"], "app", &[], day0.0, day0.1)
+            .unwrap(),
+        ["api", "web"]
+    );
     let sel = [m("env", MatchOp::Re, "p.*")];
-    assert_eq!(store.label_values(&["fake"], "app", &sel, day0.0, day0.1).unwrap(), ["web"]);
+    assert_eq!(
+        store
+            .label_values(&["fake"], "app", &sel, day0.0, day0.1)
+            .unwrap(),
+        ["web"]
+    );
     // Two days: the third stream joins.
     let both = (T0, T0 + DAY + SEC);
-    assert_eq!(store.label_values(&["fake"], "app", &[], both.0, both.1).unwrap(), ["api", "db", "web"]);
+    assert_eq!(
+        store
+            .label_values(&["fake"], "app", &[], both.0, both.1)
+            .unwrap(),
+        ["api", "db", "web"]
+    );
     let no_env = [m("env", MatchOp::Eq, "")];
     let s = store.streams(&["fake"], &no_env, both.0, both.1).unwrap();
-    assert_eq!(s, vec![sref("fake", &[("app", "db"), ("service_name", "db")])]);
-    assert!(store.label_names(&["other"], &[], both.0, both.1).unwrap().is_empty());
+    assert_eq!(
+        s,
+        vec![sref("fake", &[("app", "db"), ("service_name", "db")])]
+    );
+    assert!(store
+        .label_names(&["other"], &[], both.0, both.1)
+        .unwrap()
+        .is_empty());
 }
 
 #[test]
@@ -165,7 +238,10 @@ fn structured_metadata_round_trips() {
         }
         let mut it = store.entries(&s, T0, T0 + SEC, Direction::Forward);
         let b = it.next_batch().unwrap().unwrap();
-        assert_eq!(b.metadata(0).collect::<Vec<_>>(), [("trace_id", "abc"), ("detected_level", "warn")]);
+        assert_eq!(
+            b.metadata(0).collect::<Vec<_>>(),
+            [("trace_id", "abc"), ("detected_level", "warn")]
+        );
         assert_eq!(b.metadata(1).count(), 0);
     }
 }
@@ -175,15 +251,25 @@ fn counts_can_use_block_summaries() {
     let tmp = tempfile::tempdir().unwrap();
     let store = open(tmp.path());
     let lines: Vec<String> = (0..500).map(line).collect();
-    let refs: Vec<(i64, &str)> = lines.iter().enumerate().map(|(i, l)| (T0 + i as i64 * SEC, l.as_str())).collect();
-    store.append("fake", vec![stream(&[("app", "web")], &refs)]).unwrap();
+    let refs: Vec<(i64, &str)> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (T0 + i as i64 * SEC, l.as_str()))
+        .collect();
+    store
+        .append("fake", vec![stream(&[("app", "web")], &refs)])
+        .unwrap();
     store.flush().unwrap();
     let s = sref("fake", &[("app", "web")]);
     let mut it = store.entries(&s, T0, T0 + 1000 * SEC, Direction::Forward);
     let (mut entries, mut bytes, mut summaries) = (0u64, 0u64, 0);
     while let Some(c) = it.next_counts(&mut |_, _| true) {
         match c.unwrap() {
-            kindling::store::Counts::Summary { entries: n, bytes: b, .. } => {
+            kindling::store::Counts::Summary {
+                entries: n,
+                bytes: b,
+                ..
+            } => {
                 summaries += 1;
                 entries += u64::from(n);
                 bytes += b;

@@ -34,13 +34,25 @@ fn flip(path: &Path, offset: usize) {
 }
 
 /// Writes `n` entries for each of `apps` in appends of `per` entries.
-fn write(store: &Store, apps: &[&str], n: usize, per: usize, t0: i64) -> Vec<(String, Vec<(i64, String)>)> {
-    let mut all: Vec<(String, Vec<(i64, String)>)> = apps.iter().map(|a| (a.to_string(), Vec::new())).collect();
+fn write(
+    store: &Store,
+    apps: &[&str],
+    n: usize,
+    per: usize,
+    t0: i64,
+) -> Vec<(String, Vec<(i64, String)>)> {
+    let mut all: Vec<(String, Vec<(i64, String)>)> =
+        apps.iter().map(|a| (a.to_string(), Vec::new())).collect();
     for start in (0..n).step_by(per) {
         let mut streams = Vec::new();
         for (k, (app, got)) in all.iter_mut().enumerate() {
             let batch: Vec<(i64, String)> = (start..(start + per).min(n))
-                .map(|i| (t0 + (i * apps.len() + k) as i64 * SEC / 100, format!("{app} {}", line(i))))
+                .map(|i| {
+                    (
+                        t0 + (i * apps.len() + k) as i64 * SEC / 100,
+                        format!("{app} {}", line(i)),
+                    )
+                })
                 .collect();
             let refs: Vec<(i64, &str)> = batch.iter().map(|(t, l)| (*t, l.as_str())).collect();
             streams.push(stream(&[("app", app)], &refs));
@@ -125,13 +137,19 @@ fn torn_wal_tail_is_truncated() {
     let store = open_wal_only(tmp.path());
     let want = write(&store, &["web"], 100, 10, T0);
     drop(store);
-    let seg = files_with_suffix(&tmp.path().join("wal"), ".wal").pop().unwrap();
+    let seg = files_with_suffix(&tmp.path().join("wal"), ".wal")
+        .pop()
+        .unwrap();
     let len = fs::metadata(&seg).unwrap().len();
     let f = fs::OpenOptions::new().write(true).open(&seg).unwrap();
     f.set_len(len - 5).unwrap();
     drop(f);
     let report = check(tmp.path()).unwrap();
-    assert!(report.is_ok(), "a torn tail is expected after a crash: {:?}", report.damage);
+    assert!(
+        report.is_ok(),
+        "a torn tail is expected after a crash: {:?}",
+        report.damage
+    );
     assert_eq!(report.warnings.len(), 1);
     let store = open_wal_only(tmp.path());
     // The last append (10 entries) is gone, the rest is there.
@@ -139,7 +157,10 @@ fn torn_wal_tail_is_truncated() {
     assert_eq!(got.len(), 90);
     assert!(got == want[0].1[..90]);
     drop(store);
-    assert!(check(tmp.path()).unwrap().warnings.is_empty(), "the tail was truncated");
+    assert!(
+        check(tmp.path()).unwrap().warnings.is_empty(),
+        "the tail was truncated"
+    );
 }
 
 #[test]
@@ -148,7 +169,9 @@ fn flipped_byte_in_the_wal_is_reported_and_skipped() {
     let store = open_wal_only(tmp.path());
     let want = write(&store, &["web"], 100, 10, T0);
     drop(store);
-    let seg = files_with_suffix(&tmp.path().join("wal"), ".wal").pop().unwrap();
+    let seg = files_with_suffix(&tmp.path().join("wal"), ".wal")
+        .pop()
+        .unwrap();
     let len = fs::metadata(&seg).unwrap().len() as usize;
     flip(&seg, len - 40);
     assert!(!check(tmp.path()).unwrap().is_ok());
@@ -166,7 +189,9 @@ fn flipped_bytes_in_chunk_files_lose_only_the_damaged_block() {
     let want = write(&store, &["web", "api"], 600, 100, T0);
     store.flush().unwrap();
     drop(store);
-    let chunk = files_with_suffix(&tmp.path().join("days"), ".kc").pop().unwrap();
+    let chunk = files_with_suffix(&tmp.path().join("days"), ".kc")
+        .pop()
+        .unwrap();
     let bytes = fs::read(&chunk).unwrap();
     // A byte in the middle of the file: inside some block's columns.
     flip(&chunk, bytes.len() / 2);
@@ -176,7 +201,13 @@ fn flipped_bytes_in_chunk_files_lose_only_the_damaged_block() {
     for (app, entries) in &want {
         // Forward only: counting reads only the timestamp and length
         // columns, which may be intact when the lines are not.
-        let got = read(&store, &sref("fake", &[("app", app)]), T0 - DAY, T0 + DAY, kindling::model::Direction::Forward);
+        let got = read(
+            &store,
+            &sref("fake", &[("app", app)]),
+            T0 - DAY,
+            T0 + DAY,
+            kindling::model::Direction::Forward,
+        );
         assert!(got.iter().all(|e| entries.contains(e)), "nothing invented");
         total += entries.len() - got.len();
     }
@@ -191,7 +222,9 @@ fn damaged_block_header_is_found_at_open() {
     write(&store, &["web"], 300, 100, T0);
     store.flush().unwrap();
     drop(store);
-    let chunk = files_with_suffix(&tmp.path().join("days"), ".kc").pop().unwrap();
+    let chunk = files_with_suffix(&tmp.path().join("days"), ".kc")
+        .pop()
+        .unwrap();
     // First frame is the stream declaration; flip inside the first block's
     // header (20 bytes file header, STREAM frame, 28 bytes frame header).
     let scanned = kindling::store::chunk_file::scan(&chunk, false).unwrap();
@@ -210,10 +243,18 @@ fn garbage_files_never_panic_the_open() {
     let want = write(&store, &["web"], 50, 50, T0);
     drop(store);
     let day = tmp.path().join("days").join("2026-11-23");
-    fs::write(day.join("c-000099.kc"), b"KNDLCHNK garbage that is no chunk file").unwrap();
+    fs::write(
+        day.join("c-000099.kc"),
+        b"KNDLCHNK garbage that is no chunk file",
+    )
+    .unwrap();
     fs::write(day.join("data.kc"), b"interrupted seal").unwrap();
     fs::write(day.join("index.kix.tmp"), b"interrupted seal").unwrap();
-    fs::write(tmp.path().join("wal").join("00000000000000000999.wal"), [0xffu8; 100]).unwrap();
+    fs::write(
+        tmp.path().join("wal").join("00000000000000000999.wal"),
+        [0xffu8; 100],
+    )
+    .unwrap();
     let store = open(tmp.path());
     assert_all_present(&store, &want);
     assert!(!day.join("data.kc").exists() && !day.join("index.kix.tmp").exists());

@@ -579,16 +579,26 @@ impl EncodedBatch {
         let (s0, _) = span(&src.skel_ends, start);
         let (_, s1) = span(&src.skel_ends, end - 1);
         let base = self.skel.len() as i64 - s0 as i64;
-        self.skel.extend_from_slice(src.skel.get(s0..s1).unwrap_or(&[]));
+        self.skel
+            .extend_from_slice(src.skel.get(s0..s1).unwrap_or(&[]));
         self.skel_ends.extend(
-            src.skel_ends.get(start..end).unwrap_or(&[]).iter().map(|&e| (i64::from(e) + base) as u32),
+            src.skel_ends
+                .get(start..end)
+                .unwrap_or(&[])
+                .iter()
+                .map(|&e| (i64::from(e) + base) as u32),
         );
         let (d0, _) = span(&src.digit_ends, start);
         let (_, d1) = span(&src.digit_ends, end - 1);
         let base = self.digits.len() as i64 - d0 as i64;
-        self.digits.extend_from_slice(src.digits.get(d0..d1).unwrap_or(&[]));
+        self.digits
+            .extend_from_slice(src.digits.get(d0..d1).unwrap_or(&[]));
         self.digit_ends.extend(
-            src.digit_ends.get(start..end).unwrap_or(&[]).iter().map(|&e| (i64::from(e) + base) as u32),
+            src.digit_ends
+                .get(start..end)
+                .unwrap_or(&[])
+                .iter()
+                .map(|&e| (i64::from(e) + base) as u32),
         );
         for r in start..end {
             self.meta.push_from(&src.meta, r);
@@ -606,7 +616,8 @@ impl EncodedBatch {
             self.line_bytes -= u64::from(len);
         }
         self.skel_ends.pop();
-        self.skel.truncate(self.skel_ends.last().map_or(0, |&e| e as usize));
+        self.skel
+            .truncate(self.skel_ends.last().map_or(0, |&e| e as usize));
         self.digit_ends.pop();
         self.digits
             .truncate(self.digit_ends.last().map_or(0, |&e| e as usize));
@@ -722,17 +733,22 @@ mod tests {
         a.sorted_order(&mut order);
         assert_eq!(order, [1, 2, 0]);
         let mut out = EntryBatch::new();
-        a.decode_into(&order, &mut out, &mut DecodeScratch::default()).unwrap();
+        a.decode_into(&order, &mut out, &mut DecodeScratch::default())
+            .unwrap();
         assert_eq!(out.line(0), "boot 1");
         assert_eq!(out.line(2), "took 12ms at 000000030");
-        assert_eq!(out.metadata(1).collect::<Vec<_>>(), [("k", "w"), ("t", "1")]);
+        assert_eq!(
+            out.metadata(1).collect::<Vec<_>>(),
+            [("k", "w"), ("t", "1")]
+        );
         let mut c = EncodedBatch::new();
         c.push(&mut enc, 1, "first", []);
         c.extend_from(&a, 1..3);
         let mut all = Vec::new();
         c.sorted_order(&mut all);
         let mut out2 = EntryBatch::new();
-        c.decode_into(&all, &mut out2, &mut DecodeScratch::default()).unwrap();
+        c.decode_into(&all, &mut out2, &mut DecodeScratch::default())
+            .unwrap();
         assert_eq!(
             (0..3).map(|i| out2.line(i).to_string()).collect::<Vec<_>>(),
             ["first", "boot 1", "x"]

@@ -130,7 +130,9 @@ impl BlockHeader {
                 return Err(CodecError::Invalid("block column directory"));
             }
             let packed_len = raw_len.div_ceil(2);
-            if (codec == CODEC_RAW && raw_len != stored_len) || (codec == CODEC_NIBBLES && packed_len != stored_len) {
+            if (codec == CODEC_RAW && raw_len != stored_len)
+                || (codec == CODEC_NIBBLES && packed_len != stored_len)
+            {
                 return Err(CodecError::Invalid("block column directory"));
             }
             columns[slot] = Some(ColumnInfo {
@@ -263,7 +265,8 @@ fn compressor(profile: Profile) -> Option<zstd::bulk::Compressor<'static>> {
     c.set_parameter(CParameter::ContentSizeFlag(false)).ok()?;
     c.set_parameter(CParameter::MinMatch(7)).ok()?;
     if profile == Profile::Digits {
-        c.set_parameter(CParameter::Strategy(Strategy::ZSTD_fast)).ok()?;
+        c.set_parameter(CParameter::Strategy(Strategy::ZSTD_fast))
+            .ok()?;
         c.set_parameter(CParameter::HashLog(10)).ok()?;
     }
     Some(c)
@@ -431,8 +434,8 @@ impl BlockEncoder {
         if order.is_empty() {
             (min_ts, max_ts) = (0, 0);
         }
-        let identity = order.len() == batch.len()
-            && order.iter().enumerate().all(|(k, &i)| k == i as usize);
+        let identity =
+            order.len() == batch.len() && order.iter().enumerate().all(|(k, &i)| k == i as usize);
         let mut prev = min_ts;
         let mut line_bytes: u64 = 0;
         self.nums.clear();
@@ -518,12 +521,7 @@ impl BlockEncoder {
 /// value length) pairs; then the values, grouped by name (all values of
 /// name 0 in entry order, then of name 1, ...) so that repeated values of
 /// one name sit together and compress away.
-fn encode_metadata(
-    meta: &MetaColumn,
-    order: &[u32],
-    out: &mut Vec<u8>,
-    groups: &mut Vec<Vec<u8>>,
-) {
+fn encode_metadata(meta: &MetaColumn, order: &[u32], out: &mut Vec<u8>, groups: &mut Vec<Vec<u8>>) {
     let mut names: Vec<&str> = Vec::new();
     for &i in order {
         for (n, _) in meta.get(i as usize) {
@@ -592,7 +590,12 @@ impl BlockDecoder {
     }
 
     /// Verifies and unpacks column `kind` of `block` into its scratch buffer.
-    fn unpack(&mut self, h: &BlockHeader, block: &[u8], kind: ColumnKind) -> Result<(), CodecError> {
+    fn unpack(
+        &mut self,
+        h: &BlockHeader,
+        block: &[u8],
+        kind: ColumnKind,
+    ) -> Result<(), CodecError> {
         let slot = kind as usize - 1;
         let buf = &mut self.bufs[slot];
         buf.clear();
@@ -637,7 +640,11 @@ impl BlockDecoder {
     }
 
     /// Decodes a whole block into `batch` (replacing its contents).
-    pub fn decode(&mut self, block: &[u8], batch: &mut EntryBatch) -> Result<BlockHeader, CodecError> {
+    pub fn decode(
+        &mut self,
+        block: &[u8],
+        batch: &mut EntryBatch,
+    ) -> Result<BlockHeader, CodecError> {
         let h = BlockHeader::parse(block)?;
         for kind in KINDS {
             self.unpack(&h, block, kind)?;
@@ -660,13 +667,7 @@ impl BlockDecoder {
         let (names, values) = batch.meta_mut().take_strings();
         let mut line_bytes = batch.take_lines().into_bytes();
         let [_, _, skel, digits, _] = &mut self.bufs;
-        linecodec::decode_lines(
-            skel,
-            digits,
-            &self.ts,
-            &self.line_ends,
-            &mut line_bytes,
-        )?;
+        linecodec::decode_lines(skel, digits, &self.ts, &self.line_ends, &mut line_bytes)?;
         let lines = String::from_utf8(line_bytes).map_err(|_| CodecError::Invalid("line text"))?;
         let (names, values) = self.decode_metadata(&h, names, values)?;
         batch
@@ -813,17 +814,34 @@ mod tests {
         let mut enc = LineEncoder::new();
         let mut b = EncodedBatch::new();
         for (t, l, m) in rows {
-            b.push(&mut enc, *t, l, m.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+            b.push(
+                &mut enc,
+                *t,
+                l,
+                m.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+            );
         }
         b
     }
 
     fn sample() -> Vec<Row> {
-        let m = |p: &[(&str, &str)]| p.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+        let m = |p: &[(&str, &str)]| {
+            p.iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect()
+        };
         vec![
-            (1_795_449_600_012_140_406, "GET /a 200 12ms t=16:00:00.012140406".into(), m(&[("detected_level", "info")])),
+            (
+                1_795_449_600_012_140_406,
+                "GET /a 200 12ms t=16:00:00.012140406".into(),
+                m(&[("detected_level", "info")]),
+            ),
             (1_795_449_600_000_000_000, "boot".into(), m(&[])),
-            (1_795_449_601_000_000_000, "é 42".into(), m(&[("trace_id", "abc123"), ("detected_level", "warn")])),
+            (
+                1_795_449_601_000_000_000,
+                "é 42".into(),
+                m(&[("trace_id", "abc123"), ("detected_level", "warn")]),
+            ),
         ]
     }
 

@@ -127,16 +127,22 @@ fn check_wal(dir: &Path, report: &mut CheckReport) -> Result<(), StoreError> {
                     Err(e) => report.damage(path, offset as u64, e),
                 },
                 Scanned::Damaged { offset, error, .. } => report.damage(path, offset as u64, error),
-                Scanned::TornTail { offset } => {
-                    report.warn(path, offset as u64, "torn tail (truncated on the next start)")
-                }
+                Scanned::TornTail { offset } => report.warn(
+                    path,
+                    offset as u64,
+                    "torn tail (truncated on the next start)",
+                ),
             }
         }
     }
     Ok(())
 }
 
-fn check_data_file(path: &Path, torn_is_damage: bool, report: &mut CheckReport) -> Result<(), StoreError> {
+fn check_data_file(
+    path: &Path,
+    torn_is_damage: bool,
+    report: &mut CheckReport,
+) -> Result<(), StoreError> {
     report.files += 1;
     let s = chunk_file::scan(path, true)?;
     for (offset, e) in &s.damaged {
@@ -172,7 +178,11 @@ fn check_day(dir: &Path, report: &mut CheckReport) -> Result<(), StoreError> {
         let name = f.file_name().and_then(|n| n.to_str()).unwrap_or("");
         if parse_chunk_file_name(name).is_some() {
             if sealed {
-                report.warn(f, 0, "chunk file left over from a completed seal (removed on the next start)");
+                report.warn(
+                    f,
+                    0,
+                    "chunk file left over from a completed seal (removed on the next start)",
+                );
             } else {
                 check_data_file(f, false, report)?;
             }
@@ -180,7 +190,11 @@ fn check_day(dir: &Path, report: &mut CheckReport) -> Result<(), StoreError> {
             if sealed {
                 check_data_file(f, true, report)?;
             } else {
-                report.warn(f, 0, "data file of an interrupted seal (removed on the next start)");
+                report.warn(
+                    f,
+                    0,
+                    "data file of an interrupted seal (removed on the next start)",
+                );
             }
         } else if name.ends_with(".tmp") {
             report.warn(f, 0, "temporary file (removed on the next start)");
@@ -220,7 +234,14 @@ fn check_day(dir: &Path, report: &mut CheckReport) -> Result<(), StoreError> {
                     .map(|h| (h.min_ts, h.max_ts, h.entries) == (b.min_ts, b.max_ts, b.entries));
                 match ok {
                     Ok(true) => {}
-                    Ok(false) => report.damage(&index_path, 0, format!("stream {id}: block at {} disagrees with its index entry", b.offset)),
+                    Ok(false) => report.damage(
+                        &index_path,
+                        0,
+                        format!(
+                            "stream {id}: block at {} disagrees with its index entry",
+                            b.offset
+                        ),
+                    ),
                     Err(e) => report.damage(&data.path, b.offset, format!("indexed block: {e}")),
                 }
             }

@@ -14,7 +14,9 @@ use std::path::{Path, PathBuf};
 
 use super::block::{BlockHeader, MAX_HEADER_LEN};
 use super::error::{CodecError, StoreError};
-use super::frame::{parse_header, put_frame, FrameHeader, FrameLayout, FrameScanner, Scanned, CHUNK_FRAME_HEADER};
+use super::frame::{
+    parse_header, put_frame, FrameHeader, FrameLayout, FrameScanner, Scanned, CHUNK_FRAME_HEADER,
+};
 use super::fsutil::{fsync_dir, map_file};
 use super::key::StreamKey;
 use super::varint::{put_bytes, put_uvarint, Reader};
@@ -276,7 +278,11 @@ impl ChunkWriter {
             let at = buf.len();
             let h = FrameHeader {
                 kind: KIND_BLOCK,
-                flags: if i + 1 < blocks.len() { FLAG_CONTINUED } else { 0 },
+                flags: if i + 1 < blocks.len() {
+                    FLAG_CONTINUED
+                } else {
+                    0
+                },
                 stream: id,
                 seq: order,
                 len: 0,
@@ -422,7 +428,9 @@ pub fn scan(path: &Path, full: bool) -> Result<ScannedFile, StoreError> {
                             out.blocks.append(&mut group);
                         }
                     }
-                    _ => out.damaged.push((offset64, CodecError::Invalid("frame kind"))),
+                    _ => out
+                        .damaged
+                        .push((offset64, CodecError::Invalid("frame kind"))),
                 }
             }
             Scanned::Damaged { offset, error, .. } => {
@@ -436,7 +444,10 @@ pub fn scan(path: &Path, full: bool) -> Result<ScannedFile, StoreError> {
     // A cut whose last block never made it to disk is dropped whole: its
     // entries are still in the WAL.
     if let Some(first) = group.first() {
-        out.torn_at = Some(out.torn_at.map_or(first.loc.offset, |t| t.min(first.loc.offset)));
+        out.torn_at = Some(
+            out.torn_at
+                .map_or(first.loc.offset, |t| t.min(first.loc.offset)),
+        );
     }
     Ok(out)
 }
@@ -484,15 +495,30 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let path = tmp.path().join(chunk_file_name(1));
         let mut w = ChunkWriter::create(&path, 20_000).unwrap();
-        let a = w.append_blocks(0, &key("a"), 7, &[&block(&[(1, "x"), (2, "y")])]).unwrap().0[0];
-        let b = w.append_blocks(1, &key("b"), 8, &[&block(&[(3, "z")])]).unwrap().0[0];
-        let c = w.append_blocks(0, &key("a"), 9, &[&block(&[(4, "w")])]).unwrap().0[0];
+        let a = w
+            .append_blocks(0, &key("a"), 7, &[&block(&[(1, "x"), (2, "y")])])
+            .unwrap()
+            .0[0];
+        let b = w
+            .append_blocks(1, &key("b"), 8, &[&block(&[(3, "z")])])
+            .unwrap()
+            .0[0];
+        let c = w
+            .append_blocks(0, &key("a"), 9, &[&block(&[(4, "w")])])
+            .unwrap()
+            .0[0];
         w.sync().unwrap();
         let s = scan(&path, true).unwrap();
         assert_eq!(s.day, 20_000);
         assert!(s.damaged.is_empty() && s.torn_at.is_none());
         assert_eq!(s.streams, vec![(0, key("a")), (1, key("b"))]);
-        assert_eq!(s.blocks.iter().map(|b| (b.stream, b.order, b.loc)).collect::<Vec<_>>(), [(0, 7, a), (1, 8, b), (0, 9, c)]);
+        assert_eq!(
+            s.blocks
+                .iter()
+                .map(|b| (b.stream, b.order, b.loc))
+                .collect::<Vec<_>>(),
+            [(0, 7, a), (1, 8, b), (0, 9, c)]
+        );
         let f = DataFile::open(&path).unwrap();
         let mut buf = Vec::new();
         f.read_block(b.offset, b.len, &mut buf).unwrap();
@@ -502,7 +528,9 @@ mod tests {
         f.read_block_counts(a.offset, a.len, 0, &mut buf2).unwrap();
         assert_eq!(buf, buf2);
         let (mut ts, mut lens) = (Vec::new(), Vec::new());
-        crate::store::block::BlockDecoder::new().decode_counts(&buf, &mut ts, &mut lens).unwrap();
+        crate::store::block::BlockDecoder::new()
+            .decode_counts(&buf, &mut ts, &mut lens)
+            .unwrap();
         assert_eq!((ts, lens), (vec![1, 2], vec![1, 1]));
         assert!(f.read_block(a.offset + 1, a.len, &mut buf).is_err());
         // Torn tail: the last frame is cut short.
@@ -518,7 +546,8 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let path = tmp.path().join(chunk_file_name(3));
         let mut w = ChunkWriter::create(&path, 1).unwrap();
-        w.append_blocks(0, &key("a"), 1, &[&block(&[(1, "x")])]).unwrap();
+        w.append_blocks(0, &key("a"), 1, &[&block(&[(1, "x")])])
+            .unwrap();
         let (group, _) = w
             .append_blocks(0, &key("a"), 2, &[&block(&[(2, "y")]), &block(&[(3, "z")])])
             .unwrap();
@@ -536,8 +565,12 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let path = tmp.path().join(chunk_file_name(2));
         let mut w = ChunkWriter::create(&path, 1).unwrap();
-        let a = w.append_blocks(0, &key("a"), 1, &[&block(&[(1, "x")])]).unwrap().0[0];
-        w.append_blocks(0, &key("a"), 2, &[&block(&[(2, "y")])]).unwrap();
+        let a = w
+            .append_blocks(0, &key("a"), 1, &[&block(&[(1, "x")])])
+            .unwrap()
+            .0[0];
+        w.append_blocks(0, &key("a"), 2, &[&block(&[(2, "y")])])
+            .unwrap();
         drop(w);
         let mut bytes = std::fs::read(&path).unwrap();
         bytes[a.offset as usize + CHUNK_FRAME_HEADER + 5] ^= 0xff;

@@ -74,7 +74,11 @@ fn flush_block(
 
 /// Seals an open day whose heads have all been cut. `target` is the
 /// uncompressed line bytes of an output block.
-pub fn seal(part: &Partition, target: usize, metrics: &Arc<StoreMetrics>) -> Result<SealStats, StoreError> {
+pub fn seal(
+    part: &Partition,
+    target: usize,
+    metrics: &Arc<StoreMetrics>,
+) -> Result<SealStats, StoreError> {
     part.close_writer()?;
     let (mut streams, inputs) = {
         let st = part.state();
@@ -121,17 +125,29 @@ pub fn seal(part: &Partition, target: usize, metrics: &Arc<StoreMetrics>) -> Res
         stats.blocks_in += blocks.len();
         let id = sealed.len() as u32;
         let mut metas = Vec::new();
-        let mut it = EntryIter::new(Vec::new(), blocks, i64::MIN, i64::MAX, Direction::Forward, Arc::clone(metrics));
+        let mut it = EntryIter::new(
+            Vec::new(),
+            blocks,
+            i64::MIN,
+            i64::MAX,
+            Direction::Forward,
+            Arc::clone(metrics),
+        );
         while let Some(batch) = it.next_batch() {
             let batch = batch?;
             for i in 0..batch.len() {
                 acc.push(&mut lines, batch.ts(i), batch.line(i), batch.metadata(i));
                 if acc.line_bytes() >= target as u64 {
-                    flush_block(&mut acc, &mut enc, &mut order, &mut buf, &mut w, id, &key, &mut metas, metrics)?;
+                    flush_block(
+                        &mut acc, &mut enc, &mut order, &mut buf, &mut w, id, &key, &mut metas,
+                        metrics,
+                    )?;
                 }
             }
         }
-        flush_block(&mut acc, &mut enc, &mut order, &mut buf, &mut w, id, &key, &mut metas, metrics)?;
+        flush_block(
+            &mut acc, &mut enc, &mut order, &mut buf, &mut w, id, &key, &mut metas, metrics,
+        )?;
         if !metas.is_empty() {
             stats.blocks_out += metas.len();
             sealed.push(SealedStream { key, blocks: metas });

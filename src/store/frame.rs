@@ -271,7 +271,11 @@ mod tests {
                 body_crc: 0,
             };
             let h = if layout == FrameLayout::Wal {
-                FrameHeader { kind: 0, stream: 0, ..h }
+                FrameHeader {
+                    kind: 0,
+                    stream: 0,
+                    ..h
+                }
             } else {
                 h
             };
@@ -302,7 +306,11 @@ mod tests {
             let torn = &buf[..buf.len() - 2];
             assert_eq!(
                 summary(torn, layout),
-                ["1:one".to_string(), "2:two".into(), format!("torn {}", 2 * h + 6)]
+                [
+                    "1:one".to_string(),
+                    "2:two".into(),
+                    format!("torn {}", 2 * h + 6)
+                ]
             );
             // A flipped byte in the middle frame's body: skipped, the rest read.
             let mut bad = buf.clone();

@@ -239,11 +239,12 @@ impl Ingest {
                 None => {
                     let n = self.per_tenant.get(tenant).copied().unwrap_or(0);
                     if n >= limits.max_streams {
-                        out.rejected.extend((0..ps.entries.len()).map(|entry| Rejected {
-                            stream: si,
-                            entry,
-                            reason: RejectReason::StreamLimit,
-                        }));
+                        out.rejected
+                            .extend((0..ps.entries.len()).map(|entry| Rejected {
+                                stream: si,
+                                entry,
+                                reason: RejectReason::StreamLimit,
+                            }));
                         continue;
                     }
                     let key = Arc::new(key);
@@ -304,18 +305,21 @@ impl Ingest {
                     &mut self.enc,
                     e.ts,
                     &e.line,
-                    e.metadata.iter().map(|l| (l.name.as_str(), l.value.as_str())),
+                    e.metadata
+                        .iter()
+                        .map(|l| (l.name.as_str(), l.value.as_str())),
                 );
                 let r = self.record.len() - 1;
                 let dup_in_head = state.heads.iter().filter(|h| h.day == day).any(|h| {
                     has_duplicate(&h.active, &self.record, r)
-                        || h
-                            .frozen
+                        || h.frozen
                             .as_ref()
                             .is_some_and(|f| has_duplicate(&f.batch, &self.record, r))
                 });
                 let dup_in_push = e.ts <= newest
-                    && (start..r).any(|o| self.record.ts(o) == e.ts && self.record.same_entry(o, &self.record, r));
+                    && (start..r).any(|o| {
+                        self.record.ts(o) == e.ts && self.record.same_entry(o, &self.record, r)
+                    });
                 if dup_in_head || dup_in_push {
                     self.record.pop();
                     out.duplicates += 1;
@@ -358,7 +362,11 @@ impl Ingest {
                 let pos = match state.heads.iter().position(|h| h.day == day) {
                     Some(p) => p,
                     None => {
-                        let id = s.days.iter().find(|(d, _)| *d == day).map_or(0, |(_, id)| *id);
+                        let id = s
+                            .days
+                            .iter()
+                            .find(|(d, _)| *d == day)
+                            .map_or(0, |(_, id)| *id);
                         state.heads.push(DayHead {
                             day,
                             id,
@@ -411,7 +419,9 @@ impl Ingest {
                     continue;
                 }
                 let pick = match policy {
-                    CutPolicy::Pressure { block_size, .. } => h.active.line_bytes() >= block_size as u64,
+                    CutPolicy::Pressure { block_size, .. } => {
+                        h.active.line_bytes() >= block_size as u64
+                    }
                     CutPolicy::Age { now, max_age, idle } => {
                         now.saturating_sub(h.created_ns) >= max_age
                             || now.saturating_sub(state.last_append_ns) >= idle
@@ -592,7 +602,11 @@ impl Ingest {
     }
 
     /// The in-memory sources of `key` for days in `days`.
-    pub fn snapshot(&self, key: &StreamKey, days: std::ops::RangeInclusive<i32>) -> Vec<HeadSnapshot> {
+    pub fn snapshot(
+        &self,
+        key: &StreamKey,
+        days: std::ops::RangeInclusive<i32>,
+    ) -> Vec<HeadSnapshot> {
         let Some(state) = self.streams.get(key) else {
             return Vec::new();
         };
@@ -634,7 +648,12 @@ impl Ingest {
 
     /// Builds the staging entry for `count` replayed entries of `key` that
     /// were pushed into `self.record`, with their day ids.
-    pub fn staged_for_replay(&self, key: Arc<StreamKey>, count: u32, days: Vec<(i32, u32)>) -> Staged {
+    pub fn staged_for_replay(
+        &self,
+        key: Arc<StreamKey>,
+        count: u32,
+        days: Vec<(i32, u32)>,
+    ) -> Staged {
         let start = self.record.len() - count as usize;
         let newest = (start..self.record.len())
             .map(|r| self.record.ts(r))
@@ -708,14 +727,29 @@ mod tests {
     #[test]
     fn window_duplicates_and_limits() {
         let mut ing = Ingest::new();
-        let (st, out) = stage(&mut ing, vec![push(&[("a", "1")], &[(1000, "x"), (1000, "x"), (950, "y"), (899, "z"), (1000, "x2")])]);
+        let (st, out) = stage(
+            &mut ing,
+            vec![push(
+                &[("a", "1")],
+                &[
+                    (1000, "x"),
+                    (1000, "x"),
+                    (950, "y"),
+                    (899, "z"),
+                    (1000, "x2"),
+                ],
+            )],
+        );
         assert_eq!((out.accepted, out.duplicates), (3, 1));
         assert_eq!(
             out.rejected,
             vec![Rejected {
                 stream: 0,
                 entry: 3,
-                reason: RejectReason::TooFarBehind { ts: 899, oldest_acceptable: 900 }
+                reason: RejectReason::TooFarBehind {
+                    ts: 899,
+                    oldest_acceptable: 900
+                }
             }]
         );
         ing.apply(&st, 1, 0);
@@ -723,9 +757,23 @@ mod tests {
         // metadata: kept.
         let mut dup = push(&[("a", "1")], &[(950, "y"), (950, "y")]);
         dup.entries[1].metadata = vec![Label::new("k", "v")];
-        let (st, out) = stage(&mut ing, vec![dup, push(&[("a", "2")], &[(5, "q")]), push(&[("a", "3")], &[(5, "r")])]);
+        let (st, out) = stage(
+            &mut ing,
+            vec![
+                dup,
+                push(&[("a", "2")], &[(5, "q")]),
+                push(&[("a", "3")], &[(5, "r")]),
+            ],
+        );
         assert_eq!((out.accepted, out.duplicates), (2, 1));
-        assert_eq!(out.rejected, vec![Rejected { stream: 2, entry: 0, reason: RejectReason::StreamLimit }]);
+        assert_eq!(
+            out.rejected,
+            vec![Rejected {
+                stream: 2,
+                entry: 0,
+                reason: RejectReason::StreamLimit
+            }]
+        );
         ing.apply(&st, 2, 0);
         assert_eq!(ing.stream_count(), 2);
         assert_eq!(ing.low_water(), Some(1));
@@ -734,9 +782,18 @@ mod tests {
     #[test]
     fn cuts_freeze_and_complete() {
         let mut ing = Ingest::new();
-        let (st, _) = stage(&mut ing, vec![push(&[("a", "1")], &[(1, "aaaa"), (2, "bbbb")]), push(&[("a", "2")], &[(1, "c")])]);
+        let (st, _) = stage(
+            &mut ing,
+            vec![
+                push(&[("a", "1")], &[(1, "aaaa"), (2, "bbbb")]),
+                push(&[("a", "2")], &[(1, "c")]),
+            ],
+        );
         ing.apply(&st, 7, 0);
-        let jobs = ing.collect_cuts(CutPolicy::Pressure { block_size: 8, budget: usize::MAX });
+        let jobs = ing.collect_cuts(CutPolicy::Pressure {
+            block_size: 8,
+            budget: usize::MAX,
+        });
         assert_eq!(jobs.len(), 1);
         assert_eq!(jobs[0].batch.len(), 2);
         // A frozen head is still visible to readers, ordered by its seq.
@@ -744,13 +801,19 @@ mod tests {
         let snap = ing.snapshot(&key, 0..=0);
         assert_eq!(snap.iter().map(|s| s.order).collect::<Vec<_>>(), [7]);
         ing.complete_cut(jobs[0].clone(), false);
-        let retry = ing.collect_cuts(CutPolicy::Pressure { block_size: 1 << 20, budget: usize::MAX });
+        let retry = ing.collect_cuts(CutPolicy::Pressure {
+            block_size: 1 << 20,
+            budget: usize::MAX,
+        });
         assert_eq!(retry.len(), 1);
         ing.complete_cut(retry[0].clone(), true);
         assert!(ing.snapshot(&key, 0..=0).is_empty());
         assert_eq!(ing.low_water(), Some(7));
         // Budget pressure cuts the rest.
-        let jobs = ing.collect_cuts(CutPolicy::Pressure { block_size: 1 << 20, budget: 0 });
+        let jobs = ing.collect_cuts(CutPolicy::Pressure {
+            block_size: 1 << 20,
+            budget: 0,
+        });
         assert_eq!(jobs.len(), 1);
         ing.complete_cut(jobs[0].clone(), true);
         assert_eq!((ing.low_water(), ing.head_bytes()), (None, 0));
@@ -763,11 +826,17 @@ mod tests {
         let mut ing = Ingest::new();
         ing.sealed_through = Some(0);
         let day = crate::store::key::DAY_NS;
-        let (_, out) = stage(&mut ing, vec![push(&[("a", "1")], &[(day - 1, "old"), (day, "new")])]);
+        let (_, out) = stage(
+            &mut ing,
+            vec![push(&[("a", "1")], &[(day - 1, "old"), (day, "new")])],
+        );
         assert_eq!(out.accepted, 1);
         assert_eq!(
             out.rejected[0].reason,
-            RejectReason::TooFarBehind { ts: day - 1, oldest_acceptable: day }
+            RejectReason::TooFarBehind {
+                ts: day - 1,
+                oldest_acceptable: day
+            }
         );
     }
 }

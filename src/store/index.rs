@@ -247,7 +247,9 @@ const BLOCK_REC: usize = 40;
 const NAME_REC: usize = 24;
 const VALUE_REC: usize = 16;
 const TENANT_REC: usize = 16;
-const REC_SIZES: [usize; SECTIONS] = [1, STREAM_REC, LABEL_REC, BLOCK_REC, NAME_REC, VALUE_REC, TENANT_REC, 1];
+const REC_SIZES: [usize; SECTIONS] = [
+    1, STREAM_REC, LABEL_REC, BLOCK_REC, NAME_REC, VALUE_REC, TENANT_REC, 1,
+];
 
 /// One stream handed to [`write_index`]: its key and blocks (offsets in the
 /// sealed data file, in time order).
@@ -306,7 +308,11 @@ pub fn write_index(day: i32, streams: &[SealedStream]) -> Vec<u8> {
         for l in s.key.labels.iter() {
             let n = b.string(&l.name);
             let v = b.string(&l.value);
-            b.put(Section::Labels, &[n.0.into(), n.1.into(), v.0.into(), v.1.into()], &[4; 4]);
+            b.put(
+                Section::Labels,
+                &[n.0.into(), n.1.into(), v.0.into(), v.1.into()],
+                &[4; 4],
+            );
             postings
                 .entry(&l.name)
                 .or_default()
@@ -356,7 +362,11 @@ pub fn write_index(day: i32, streams: &[SealedStream]) -> Vec<u8> {
             let v = b.string(value);
             let pr = b.posting(p);
             all |= p;
-            b.put(Section::Values, &[v.0.into(), v.1.into(), pr.0.into(), pr.1.into()], &[4; 4]);
+            b.put(
+                Section::Values,
+                &[v.0.into(), v.1.into(), pr.0.into(), pr.1.into()],
+                &[4; 4],
+            );
         }
         let pr = b.posting(&all);
         b.put(
@@ -375,7 +385,11 @@ pub fn write_index(day: i32, streams: &[SealedStream]) -> Vec<u8> {
     for (tenant, p) in &tenants {
         let t = b.string(tenant);
         let pr = b.posting(p);
-        b.put(Section::Tenants, &[t.0.into(), t.1.into(), pr.0.into(), pr.1.into()], &[4; 4]);
+        b.put(
+            Section::Tenants,
+            &[t.0.into(), t.1.into(), pr.0.into(), pr.1.into()],
+            &[4; 4],
+        );
     }
     let mut out = Vec::new();
     out.extend_from_slice(&INDEX_MAGIC);
@@ -617,10 +631,14 @@ impl SealedIndex {
         Ok(None)
     }
 
-    fn values_of<'a>(&'a self, rec: &[u8]) -> Result<impl Iterator<Item = Result<&'a [u8], CodecError>>, CodecError> {
+    fn values_of<'a>(
+        &'a self,
+        rec: &[u8],
+    ) -> Result<impl Iterator<Item = Result<&'a [u8], CodecError>>, CodecError> {
         let start = le(rec, 8, 4)? as usize;
         let n = le(rec, 12, 4)? as usize;
-        Ok((start..start.saturating_add(n)).map(move |i| self.record(Section::Values, VALUE_REC, i)))
+        Ok((start..start.saturating_add(n))
+            .map(move |i| self.record(Section::Values, VALUE_REC, i)))
     }
 }
 
@@ -707,9 +725,20 @@ mod tests {
         Matcher::new(n, op, v).unwrap()
     }
 
-    fn selected(ix: &dyn Postings, names: &dyn Fn(u32) -> StreamKey, tenants: &[&str], ms: &[Matcher]) -> Vec<String> {
+    fn selected(
+        ix: &dyn Postings,
+        names: &dyn Fn(u32) -> StreamKey,
+        tenants: &[&str],
+        ms: &[Matcher],
+    ) -> Vec<String> {
         let set = select(ix, tenants, ms).unwrap();
-        let mut v: Vec<String> = set.iter().map(|id| { let k = names(id); format!("{}{}", k.tenant, k.labels) }).collect();
+        let mut v: Vec<String> = set
+            .iter()
+            .map(|id| {
+                let k = names(id);
+                format!("{}{}", k.tenant, k.labels)
+            })
+            .collect();
         v.sort();
         v
     }
@@ -718,18 +747,64 @@ mod tests {
     fn check_index(ix: &dyn Postings, names: &dyn Fn(u32) -> StreamKey) {
         use MatchOp::*;
         let cases: Vec<(Vec<&str>, Vec<Matcher>, Vec<&str>)> = vec![
-            (vec!["fake"], vec![m("app", Eq, "web")], vec![r#"fake{app="web", env="dev"}"#, r#"fake{app="web", env="prod"}"#]),
-            (vec!["fake", "other"], vec![m("app", Eq, "web"), m("env", Eq, "prod")], vec![r#"fake{app="web", env="prod"}"#, r#"other{app="web", env="prod"}"#]),
-            (vec!["fake"], vec![m("env", Eq, "")], vec![r#"fake{app="db"}"#]),
-            (vec!["fake"], vec![m("app", Re, "w.*|d."), m("env", Neq, "prod")], vec![r#"fake{app="db"}"#, r#"fake{app="web", env="dev"}"#]),
-            (vec!["fake"], vec![m("env", Nre, "prod|dev")], vec![r#"fake{app="db"}"#]),
-            (vec!["fake"], vec![m("team", Re, ".+")], vec![r#"fake{app="api", env="prod", team="x"}"#]),
-            (vec!["fake"], vec![m("env", Neq, "")], vec![r#"fake{app="api", env="prod", team="x"}"#, r#"fake{app="web", env="dev"}"#, r#"fake{app="web", env="prod"}"#]),
+            (
+                vec!["fake"],
+                vec![m("app", Eq, "web")],
+                vec![
+                    r#"fake{app="web", env="dev"}"#,
+                    r#"fake{app="web", env="prod"}"#,
+                ],
+            ),
+            (
+                vec!["fake", "other"],
+                vec![m("app", Eq, "web"), m("env", Eq, "prod")],
+                vec![
+                    r#"fake{app="web", env="prod"}"#,
+                    r#"other{app="web", env="prod"}"#,
+                ],
+            ),
+            (
+                vec!["fake"],
+                vec![m("env", Eq, "")],
+                vec![r#"fake{app="db"}"#],
+            ),
+            (
+                vec!["fake"],
+                vec![m("app", Re, "w.*|d."), m("env", Neq, "prod")],
+                vec![r#"fake{app="db"}"#, r#"fake{app="web", env="dev"}"#],
+            ),
+            (
+                vec!["fake"],
+                vec![m("env", Nre, "prod|dev")],
+                vec![r#"fake{app="db"}"#],
+            ),
+            (
+                vec!["fake"],
+                vec![m("team", Re, ".+")],
+                vec![r#"fake{app="api", env="prod", team="x"}"#],
+            ),
+            (
+                vec!["fake"],
+                vec![m("env", Neq, "")],
+                vec![
+                    r#"fake{app="api", env="prod", team="x"}"#,
+                    r#"fake{app="web", env="dev"}"#,
+                    r#"fake{app="web", env="prod"}"#,
+                ],
+            ),
             (vec!["nobody"], vec![m("app", Re, ".*")], vec![]),
-            (vec!["other"], vec![], vec![r#"other{app="web", env="prod"}"#]),
+            (
+                vec!["other"],
+                vec![],
+                vec![r#"other{app="web", env="prod"}"#],
+            ),
         ];
         for (tenants, ms, want) in cases {
-            assert_eq!(selected(ix, names, &tenants, &ms), want, "{ms:?} {tenants:?}");
+            assert_eq!(
+                selected(ix, names, &tenants, &ms),
+                want,
+                "{ms:?} {tenants:?}"
+            );
         }
         let fake = select(ix, &["fake"], &[]).unwrap();
         assert_eq!(ix.names_for(&fake).unwrap(), ["app", "env", "team"]);
@@ -759,7 +834,16 @@ mod tests {
             .enumerate()
             .map(|(i, k)| SealedStream {
                 key: k.clone(),
-                blocks: vec![BlockMeta { file: 0, offset: 100 * i as u64, len: 50, min_ts: i as i64, max_ts: 10 + i as i64, entries: 3, line_bytes: 30, order: 0 }],
+                blocks: vec![BlockMeta {
+                    file: 0,
+                    offset: 100 * i as u64,
+                    len: 50,
+                    min_ts: i as i64,
+                    max_ts: 10 + i as i64,
+                    entries: 3,
+                    line_bytes: 30,
+                    order: 0,
+                }],
             })
             .collect();
         let bytes = write_index(7, &streams);

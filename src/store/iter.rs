@@ -158,12 +158,17 @@ impl EntryIter {
                 order: b.meta.order,
                 kind: SourceKind::Block(b),
             })
-            .chain(heads.into_iter().filter(|h| !h.batch.is_empty()).map(|h| Source {
-                min: h.batch.min_ts(),
-                max: h.batch.max_ts(),
-                order: h.order,
-                kind: SourceKind::Mem(h.batch),
-            }))
+            .chain(
+                heads
+                    .into_iter()
+                    .filter(|h| !h.batch.is_empty())
+                    .map(|h| Source {
+                        min: h.batch.min_ts(),
+                        max: h.batch.max_ts(),
+                        order: h.order,
+                        kind: SourceKind::Mem(h.batch),
+                    }),
+            )
             .filter(|s| s.max >= start && s.min < end)
             .collect();
         sources.sort_by_key(|s| (s.min, s.order));
@@ -259,7 +264,8 @@ impl EntryIter {
             SourceKind::Mem(m) => {
                 m.sorted_order(&mut self.order);
                 let (start, end) = (self.start, self.end);
-                self.order.retain(|&i| (start..end).contains(&m.ts(i as usize)));
+                self.order
+                    .retain(|&i| (start..end).contains(&m.ts(i as usize)));
                 m.decode_into(&self.order, &mut self.decoded[slot], &mut self.scratch)
                     .map_err(|e| StoreError::corrupt("<head>", 0, e))
             }
@@ -279,7 +285,12 @@ impl EntryIter {
         let res = match &s.kind {
             SourceKind::Block(b) => b
                 .file
-                .read_block_counts(b.meta.offset, b.meta.len, b.meta.entries, &mut self.read_buf)
+                .read_block_counts(
+                    b.meta.offset,
+                    b.meta.len,
+                    b.meta.entries,
+                    &mut self.read_buf,
+                )
                 .and_then(|_| {
                     self.decoder
                         .decode_counts(&self.read_buf, &mut c.ts, &mut c.lens)
@@ -340,7 +351,11 @@ impl EntryIter {
             for (slot, s) in cluster.iter().enumerate() {
                 self.load(s, slot);
                 orders.push(s.order);
-                bounds.push(window(self.decoded[slot].raw_timestamps(), self.start, self.end));
+                bounds.push(window(
+                    self.decoded[slot].raw_timestamps(),
+                    self.start,
+                    self.end,
+                ));
             }
             let cursor = bounds
                 .iter()

@@ -69,7 +69,6 @@ impl TsField {
         .get(usize::from(b).wrapping_sub(1))
         .copied()
     }
-
 }
 
 /// The UTC calendar fields of a timestamp: year, month, day, hour, minute,
@@ -140,7 +139,11 @@ fn render(field: TsField, ts: i64, cal: &mut CivilCache, buf: &mut [u8; 16]) -> 
         TsField::UnixMillis => (ts.div_euclid(1_000_000), 13),
         TsField::DateDash | TsField::DateSlash => {
             let (y, mo, d, ..) = cal.get(ts);
-            let sep = if field == TsField::DateDash { b'-' } else { b'/' };
+            let sep = if field == TsField::DateDash {
+                b'-'
+            } else {
+                b'/'
+            };
             buf[4] = sep;
             buf[7] = sep;
             let ok = put_digits(y, 4, buf, 0)
@@ -164,8 +167,9 @@ fn render(field: TsField, ts: i64, cal: &mut CivilCache, buf: &mut [u8; 16]) -> 
 /// Value of a run of at most 19 ASCII digits.
 #[inline]
 fn parse_digits(run: &[u8]) -> u64 {
-    run.iter()
-        .fold(0u64, |v, &d| v.wrapping_mul(10).wrapping_add(u64::from(d - b'0')))
+    run.iter().fold(0u64, |v, &d| {
+        v.wrapping_mul(10).wrapping_add(u64::from(d - b'0'))
+    })
 }
 
 /// Value of the two digits at `line[at..at + 2]`, when both are digits.
@@ -200,7 +204,13 @@ impl LineEncoder {
     /// The timestamp rendering that the digit run `line[start..end]` (a
     /// maximal run) begins, with the end of the text it covers.
     #[inline]
-    fn ts_field(&mut self, line: &[u8], start: usize, end: usize, ts: i64) -> Option<(TsField, usize)> {
+    fn ts_field(
+        &mut self,
+        line: &[u8],
+        start: usize,
+        end: usize,
+        ts: i64,
+    ) -> Option<(TsField, usize)> {
         let run = &line[start..end];
         let frac = ts.rem_euclid(NS) as u64;
         let field = match run.len() {
@@ -236,8 +246,9 @@ impl LineEncoder {
                 }
                 let after_hm = end + 3;
                 match line.get(after_hm) {
-                    Some(b':') if two_digits(line, after_hm + 1) == Some(sec)
-                        && !line.get(after_hm + 3).is_some_and(u8::is_ascii_digit) =>
+                    Some(b':')
+                        if two_digits(line, after_hm + 1) == Some(sec)
+                            && !line.get(after_hm + 3).is_some_and(u8::is_ascii_digit) =>
                     {
                         return Some((TsField::TimeHms, after_hm + 3));
                     }
@@ -565,7 +576,10 @@ mod tests {
         for (skel, digits, ts, ends) in cases {
             let (mut s, mut d) = (skel.to_vec(), digits.to_vec());
             let mut out = Vec::new();
-            assert!(decode_lines(&mut s, &mut d, ts, ends, &mut out).is_err(), "{skel:?}");
+            assert!(
+                decode_lines(&mut s, &mut d, ts, ends, &mut out).is_err(),
+                "{skel:?}"
+            );
             assert_eq!((&s[..], &d[..]), (*skel, *digits));
         }
     }
@@ -577,8 +591,16 @@ mod tests {
             let (lo, hi) = words16(&all, i);
             let chunk = &all[i..i + 16];
             let want = |f: &dyn Fn(u8) -> bool| chunk.iter().position(|&b| f(b)).unwrap_or(16);
-            assert_eq!(first_flag(digit_mask(lo), digit_mask(hi)), want(&|b| b.is_ascii_digit()), "{i}");
-            assert_eq!(first_flag(placeholder_mask(lo), placeholder_mask(hi)), want(&|b| b >= RUN_BASE), "{i}");
+            assert_eq!(
+                first_flag(digit_mask(lo), digit_mask(hi)),
+                want(&|b| b.is_ascii_digit()),
+                "{i}"
+            );
+            assert_eq!(
+                first_flag(placeholder_mask(lo), placeholder_mask(hi)),
+                want(&|b| b >= RUN_BASE),
+                "{i}"
+            );
         }
         assert_eq!(words16(b"short", 0), (0, 0));
     }
@@ -597,10 +619,25 @@ mod tests {
 
     #[test]
     fn civil_fields_match_chrono() {
-        for ts in [0i64, 1_795_449_600_012_140_406, -1, -86_400_000_000_001, 951_782_400 * NS, i64::MAX, i64::MIN] {
+        for ts in [
+            0i64,
+            1_795_449_600_012_140_406,
+            -1,
+            -86_400_000_000_001,
+            951_782_400 * NS,
+            i64::MAX,
+            i64::MIN,
+        ] {
             let dt = chrono::DateTime::from_timestamp_nanos(ts);
             use chrono::{Datelike, Timelike};
-            let want = (i64::from(dt.year()), dt.month(), dt.day(), dt.hour(), dt.minute(), dt.second());
+            let want = (
+                i64::from(dt.year()),
+                dt.month(),
+                dt.day(),
+                dt.hour(),
+                dt.minute(),
+                dt.second(),
+            );
             assert_eq!(civil(ts), want, "{ts}");
         }
     }

@@ -43,11 +43,11 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+pub use batch::EntryBatch;
 pub use check::{check, CheckIssue, CheckReport};
 pub use error::{CodecError, StoreError};
 pub use head::{AppendOutcome, RejectReason, Rejected};
 pub use iter::{CountBatch, Counts, EntryIter, StreamStats};
-pub use batch::EntryBatch;
 pub use metrics::StoreMetrics;
 
 use block::BlockEncoder;
@@ -245,8 +245,12 @@ impl Core {
 
     fn publish_gauges(&self, ing: &Ingest) {
         use std::sync::atomic::Ordering::Relaxed;
-        self.metrics.head_bytes.store(ing.head_bytes() as u64, Relaxed);
-        self.metrics.active_streams.store(ing.stream_count() as u64, Relaxed);
+        self.metrics
+            .head_bytes
+            .store(ing.head_bytes() as u64, Relaxed);
+        self.metrics
+            .active_streams
+            .store(ing.stream_count() as u64, Relaxed);
     }
 
     /// Encodes and writes each frozen head as blocks of about `block_size`
@@ -260,34 +264,39 @@ impl Core {
             let (mut enc, mut buf, mut order) = lock(&self.encoders)
                 .pop()
                 .unwrap_or_else(|| (BlockEncoder::new(), Vec::new(), Vec::new()));
-            let res = self.partition(job.day).ok_or(StoreError::Closed).and_then(|p| {
-                job.batch.sorted_order(&mut order);
-                buf.clear();
-                let mut pieces = Vec::new();
-                let mut start = 0;
-                while start < order.len() {
-                    let mut end = start;
-                    let mut bytes = 0u64;
-                    while end < order.len() && (bytes < self.cfg.block_size as u64 || end == start) {
-                        bytes += u64::from(job.batch.line_len(order[end] as usize));
-                        end += 1;
+            let res = self
+                .partition(job.day)
+                .ok_or(StoreError::Closed)
+                .and_then(|p| {
+                    job.batch.sorted_order(&mut order);
+                    buf.clear();
+                    let mut pieces = Vec::new();
+                    let mut start = 0;
+                    while start < order.len() {
+                        let mut end = start;
+                        let mut bytes = 0u64;
+                        while end < order.len()
+                            && (bytes < self.cfg.block_size as u64 || end == start)
+                        {
+                            bytes += u64::from(job.batch.line_len(order[end] as usize));
+                            end += 1;
+                        }
+                        let at = buf.len();
+                        let summary = enc.encode(&job.batch, &order[start..end], true, &mut buf);
+                        pieces.push((at, summary));
+                        start = end;
                     }
-                    let at = buf.len();
-                    let summary = enc.encode(&job.batch, &order[start..end], true, &mut buf);
-                    pieces.push((at, summary));
-                    start = end;
-                }
-                let blocks: Vec<(&[u8], block::BlockSummary)> = pieces
-                    .iter()
-                    .enumerate()
-                    .map(|(i, &(at, s))| {
-                        let end = pieces.get(i + 1).map_or(buf.len(), |p| p.0);
-                        (&buf[at..end], s)
-                    })
-                    .collect();
-                let (metas, bytes) = p.write_blocks(job.id, &job.key, job.last_seq, &blocks)?;
-                Ok((p, metas, bytes))
-            });
+                    let blocks: Vec<(&[u8], block::BlockSummary)> = pieces
+                        .iter()
+                        .enumerate()
+                        .map(|(i, &(at, s))| {
+                            let end = pieces.get(i + 1).map_or(buf.len(), |p| p.0);
+                            (&buf[at..end], s)
+                        })
+                        .collect();
+                    let (metas, bytes) = p.write_blocks(job.id, &job.key, job.last_seq, &blocks)?;
+                    Ok((p, metas, bytes))
+                });
             if buf.capacity() > 4 * self.cfg.block_size {
                 buf = Vec::new();
             }
@@ -431,7 +440,9 @@ impl Store {
         let days_dir = cfg.dir.join("days");
         create_dir_all(&days_dir)?;
         let mut parts = BTreeMap::new();
-        for e in fs::read_dir(&days_dir).map_err(|e| StoreError::io("read directory", &days_dir, e))? {
+        for e in
+            fs::read_dir(&days_dir).map_err(|e| StoreError::io("read directory", &days_dir, e))?
+        {
             let e = e.map_err(|e| StoreError::io("read directory", &days_dir, e))?;
             let name = e.file_name().to_string_lossy().into_owned();
             let Some(day) = parse_day_name(&name) else {
@@ -488,7 +499,11 @@ impl Store {
         core.publish_gauges(&lock(&core.ingest).ingest);
         let syncer = (!core.cfg.wal_sync_interval.is_zero()).then(|| {
             let stop = Arc::new((Mutex::new(false), Condvar::new()));
-            let (wal2, stop2, every) = (Arc::clone(&wal), Arc::clone(&stop), core.cfg.wal_sync_interval);
+            let (wal2, stop2, every) = (
+                Arc::clone(&wal),
+                Arc::clone(&stop),
+                core.cfg.wal_sync_interval,
+            );
             let thread = std::thread::spawn(move || {
                 let (m, cv) = &*stop2;
                 let mut stopped = lock(m);
@@ -531,7 +546,11 @@ impl Store {
     /// Stores a push for `tenant`. Blocking; safe from many threads at once.
     /// Returns after the WAL record is written (and fsynced, sharing the
     /// fsync with concurrent appends, when `wal_sync_interval` is zero).
-    pub fn append(&self, tenant: &str, streams: Vec<PushStream>) -> Result<AppendOutcome, StoreError> {
+    pub fn append(
+        &self,
+        tenant: &str,
+        streams: Vec<PushStream>,
+    ) -> Result<AppendOutcome, StoreError> {
         if tenant.is_empty() || tenant.len() > MAX_TENANT_LEN {
             return Err(StoreError::InvalidTenant(tenant.to_string()));
         }
@@ -545,9 +564,16 @@ impl Store {
         if side.ingest.closed {
             return Err(StoreError::Closed);
         }
-        let (staged, outcome) = side.ingest.stage(tenant, streams, limits, now, &mut |day, key| core.register(day, key))?;
+        let (staged, outcome) =
+            side.ingest
+                .stage(tenant, streams, limits, now, &mut |day, key| {
+                    core.register(day, key)
+                })?;
         StoreMetrics::add(&core.metrics.entries_duplicate, outcome.duplicates as u64);
-        StoreMetrics::add(&core.metrics.entries_rejected, outcome.rejected.len() as u64);
+        StoreMetrics::add(
+            &core.metrics.entries_rejected,
+            outcome.rejected.len() as u64,
+        );
         if staged.is_empty() {
             return Ok(outcome);
         }
@@ -783,7 +809,12 @@ impl Store {
 
     /// Chunk (block), byte and entry totals of `stream` over `[start, end)`
     /// from block headers and heads, without decompressing.
-    pub fn stream_stats(&self, stream: &StreamRef, start: i64, end: i64) -> Result<StreamStats, StoreError> {
+    pub fn stream_stats(
+        &self,
+        stream: &StreamRef,
+        start: i64,
+        end: i64,
+    ) -> Result<StreamStats, StoreError> {
         let it = self.entries(stream, start, end, Direction::Forward);
         Ok(it.stats())
     }

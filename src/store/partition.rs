@@ -103,7 +103,13 @@ fn remove_if_exists(path: &Path) -> Result<(), StoreError> {
     }
 }
 
-fn recovery_error(metrics: &StoreMetrics, path: &Path, offset: u64, error: &dyn std::fmt::Display, what: &str) {
+fn recovery_error(
+    metrics: &StoreMetrics,
+    path: &Path,
+    offset: u64,
+    error: &dyn std::fmt::Display,
+    what: &str,
+) {
     tracing::warn!(file = %path.display(), offset, error = %error, "{what}");
     StoreMetrics::add(&metrics.recovery_errors, 1);
 }
@@ -173,7 +179,13 @@ impl Partition {
                     });
                 }
                 Err(e) => {
-                    recovery_error(metrics, &index_path, 0, &e, "damaged index file; rebuilding it from the data file");
+                    recovery_error(
+                        metrics,
+                        &index_path,
+                        0,
+                        &e,
+                        "damaged index file; rebuilding it from the data file",
+                    );
                     // The data file holds everything: read it like a chunk
                     // file and seal again later.
                     let mut open = OpenPart {
@@ -266,7 +278,13 @@ impl Partition {
     /// Highest order key of any block (WAL sequences of open days).
     pub fn max_seq(&self) -> u64 {
         match &*self.state() {
-            PartState::Open(o) => o.index.streams().iter().map(|s| s.durable_seq).max().unwrap_or(0),
+            PartState::Open(o) => o
+                .index
+                .streams()
+                .iter()
+                .map(|s| s.durable_seq)
+                .max()
+                .unwrap_or(0),
             PartState::Sealed(_) => 0,
         }
     }
@@ -340,7 +358,11 @@ impl Partition {
     }
 
     /// Streams of `tenants` matching every matcher, with their keys.
-    pub fn select(&self, tenants: &[&str], matchers: &[Matcher]) -> Result<Vec<StreamKey>, StoreError> {
+    pub fn select(
+        &self,
+        tenants: &[&str],
+        matchers: &[Matcher],
+    ) -> Result<Vec<StreamKey>, StoreError> {
         let corrupt = |e: CodecError| StoreError::corrupt(self.dir.join(INDEX_FILE), 0, e);
         match &*self.state() {
             PartState::Open(o) => {
@@ -382,7 +404,12 @@ impl Partition {
     }
 
     /// The blocks of `key` that overlap `[start, end)`.
-    pub fn blocks(&self, key: &StreamKey, start: i64, end: i64) -> Result<Vec<BlockRef>, StoreError> {
+    pub fn blocks(
+        &self,
+        key: &StreamKey,
+        start: i64,
+        end: i64,
+    ) -> Result<Vec<BlockRef>, StoreError> {
         let overlaps = |m: &BlockMeta| m.max_ts >= start && m.min_ts < end;
         match &*self.state() {
             PartState::Open(o) => {
@@ -423,7 +450,12 @@ impl Partition {
 /// Reads one chunk file into an open day's index: its stream declarations
 /// map file-local ids to keys, its blocks join those streams. A torn tail
 /// is truncated; damaged frames are reported and skipped.
-fn load_chunk_file(open: &mut OpenPart, n: u32, path: &Path, metrics: &StoreMetrics) -> Result<(), StoreError> {
+fn load_chunk_file(
+    open: &mut OpenPart,
+    n: u32,
+    path: &Path,
+    metrics: &StoreMetrics,
+) -> Result<(), StoreError> {
     let scanned = chunk_file::scan(path, false)?;
     for (offset, e) in &scanned.damaged {
         recovery_error(metrics, path, *offset, e, "skipping damaged chunk frame");

@@ -124,7 +124,11 @@ mod tests {
             (Some(Duration::from_secs(1)), vec![91, 92, 93, 99]),
         ];
         for (keep, want) in cases {
-            assert_eq!(expired([91, 92, 93, 99, 100, 101], now, keep), want, "{keep:?}");
+            assert_eq!(
+                expired([91, 92, 93, 99, 100, 101], now, keep),
+                want,
+                "{keep:?}"
+            );
         }
         // Day 92 ends at day(93): expired once now - 7d reaches it.
         assert_eq!(expired([92], day(100), week), vec![92]);

@@ -23,7 +23,11 @@ impl BitWriter<'_> {
     #[inline]
     fn put(&mut self, v: u64, bits: u32) {
         debug_assert!(bits <= 32);
-        let v = if bits == 0 { 0 } else { v & (u64::MAX >> (64 - bits)) };
+        let v = if bits == 0 {
+            0
+        } else {
+            v & (u64::MAX >> (64 - bits))
+        };
         self.acc |= v << self.n;
         self.n += bits;
         while self.n >= 8 {
@@ -160,7 +164,9 @@ pub fn encode(values: &[u64], out: &mut Vec<u8>) {
 /// Decodes `n` values from `raw` (which must be consumed exactly).
 pub fn decode(raw: &[u8], n: usize, out: &mut Vec<u64>) -> Result<(), CodecError> {
     out.clear();
-    let (&k, bits) = raw.split_first().ok_or(CodecError::Truncated("rice stream"))?;
+    let (&k, bits) = raw
+        .split_first()
+        .ok_or(CodecError::Truncated("rice stream"))?;
     let k = u32::from(k);
     if k > 63 || n > bits.len().saturating_mul(8) {
         return Err(CodecError::Invalid("rice stream"));
@@ -207,7 +213,9 @@ mod tests {
         assert_eq!(round_trip(&[0, 0, 0, 0, 0, 0, 0, 0]), 2);
         round_trip(&[u64::MAX, 0, 1, u64::MAX >> 1]);
         // Exponential-looking gaps near 2^25 cost about 27 bits each.
-        let gaps: Vec<u64> = (0..1000u64).map(|i| (i * 7919 % 1000 + 1) * 67_108).collect();
+        let gaps: Vec<u64> = (0..1000u64)
+            .map(|i| (i * 7919 % 1000 + 1) * 67_108)
+            .collect();
         assert!(round_trip(&gaps) < 1000 * 28 / 8);
     }
 

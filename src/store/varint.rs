@@ -52,7 +52,9 @@ pub fn put_planes(out: &mut Vec<u8>, values: &[u64]) {
 /// Reads `n` values written by [`put_planes`] (the whole of `raw`).
 pub fn read_planes(raw: &[u8], n: usize, out: &mut Vec<u64>) -> Result<(), CodecError> {
     out.clear();
-    let (&width, planes) = raw.split_first().ok_or(CodecError::Truncated("byte planes"))?;
+    let (&width, planes) = raw
+        .split_first()
+        .ok_or(CodecError::Truncated("byte planes"))?;
     let width = usize::from(width);
     if width > 8 || Some(planes.len()) != width.checked_mul(n) {
         return Err(CodecError::Invalid("byte planes"));
@@ -203,7 +205,10 @@ mod tests {
             (127, &[0x7f]),
             (128, &[0x80, 1]),
             (300, &[0xac, 0x02]),
-            (u64::MAX, &[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]),
+            (
+                u64::MAX,
+                &[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01],
+            ),
         ];
         for (v, enc) in cases {
             let mut out = Vec::new();

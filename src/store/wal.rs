@@ -40,7 +40,10 @@ pub fn list_segments(dir: &Path) -> Result<Vec<(u64, PathBuf)>, StoreError> {
         let e = e.map_err(|e| StoreError::io("read directory", dir, e))?;
         let name = e.file_name();
         let Some(name) = name.to_str() else { continue };
-        if let Some(base) = name.strip_suffix(".wal").and_then(|b| b.parse::<u64>().ok()) {
+        if let Some(base) = name
+            .strip_suffix(".wal")
+            .and_then(|b| b.parse::<u64>().ok())
+        {
             out.push((base, e.path()));
         }
     }
@@ -379,7 +382,11 @@ impl Wal {
     }
 }
 
-fn new_segment(dir: &Path, base: u64, metrics: &StoreMetrics) -> Result<(File, PathBuf), StoreError> {
+fn new_segment(
+    dir: &Path,
+    base: u64,
+    metrics: &StoreMetrics,
+) -> Result<(File, PathBuf), StoreError> {
     let path = dir.join(segment_name(base));
     let mut file = OpenOptions::new()
         .create(true)
@@ -423,7 +430,10 @@ mod tests {
         let (got, out) = collect(tmp.path(), &m);
         assert_eq!(got.len(), 10);
         assert_eq!(out.last_seq, 10);
-        assert!(got.iter().enumerate().all(|(i, (s, b))| *s == i as u64 + 1 && b[0] == i as u8));
+        assert!(got
+            .iter()
+            .enumerate()
+            .all(|(i, (s, b))| *s == i as u64 + 1 && b[0] == i as u8));
         // Everything below 11 is durable elsewhere: all closed segments go.
         wal.truncate_before(11, true).unwrap();
         assert_eq!(wal.segment_count(), 1);
@@ -469,7 +479,11 @@ mod tests {
         wal.sync_to(p1).unwrap();
         assert_eq!(StoreMetrics::get(&m.wal_fsyncs), 1);
         wal.sync_to(p2).unwrap();
-        assert_eq!(StoreMetrics::get(&m.wal_fsyncs), 1, "the first fsync covered both");
+        assert_eq!(
+            StoreMetrics::get(&m.wal_fsyncs),
+            1,
+            "the first fsync covered both"
+        );
         assert!(!wal.has_unsynced());
     }
 

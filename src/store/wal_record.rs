@@ -84,7 +84,6 @@ impl RecordEncoder {
     }
 }
 
-
 /// Decodes record bodies, reusing buffers and decompression contexts.
 #[derive(Default)]
 pub struct RecordDecoder {
@@ -168,7 +167,10 @@ mod tests {
         assert_eq!(rec.streams, vec![(a, 2), (b, 1)]);
         assert_eq!(rec.entries.len(), 3);
         assert_eq!((rec.entries.ts(0), rec.entries.line(1)), (3, "web 0"));
-        assert_eq!(rec.entries.metadata(1).collect::<Vec<_>>(), [("trace_id", "x")]);
+        assert_eq!(
+            rec.entries.metadata(1).collect::<Vec<_>>(),
+            [("trace_id", "x")]
+        );
     }
 
     #[test]

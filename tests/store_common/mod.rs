@@ -57,7 +57,13 @@ pub fn m(name: &str, op: MatchOp, value: &str) -> Matcher {
 }
 
 /// Every (ts, line) of a stream in `[start, end)` in `dir` order.
-pub fn read(store: &Store, s: &StreamRef, start: i64, end: i64, dir: Direction) -> Vec<(i64, String)> {
+pub fn read(
+    store: &Store,
+    s: &StreamRef,
+    start: i64,
+    end: i64,
+    dir: Direction,
+) -> Vec<(i64, String)> {
     let mut it = store.entries(s, start, end, dir);
     let mut out = Vec::new();
     while let Some(b) = it.next_batch() {
