@@ -291,13 +291,7 @@ impl Eq for Matcher {}
 /// Renders `name="value"` with a Go-quoted value.
 impl fmt::Display for Matcher {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}{}{}",
-            self.name,
-            self.op.as_str(),
-            go_quote(&self.value)
-        )
+        write!(f, "{}{}{}", self.name, self.op.as_str(), go_quote(&self.value))
     }
 }
 

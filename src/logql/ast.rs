@@ -550,12 +550,7 @@ impl BinaryOp {
     pub fn is_comparison(self) -> bool {
         matches!(
             self,
-            BinaryOp::Eq
-                | BinaryOp::Neq
-                | BinaryOp::Gt
-                | BinaryOp::Gte
-                | BinaryOp::Lt
-                | BinaryOp::Lte
+            BinaryOp::Eq | BinaryOp::Neq | BinaryOp::Gt | BinaryOp::Gte | BinaryOp::Lt | BinaryOp::Lte
         )
     }
 }

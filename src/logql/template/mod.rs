@@ -58,11 +58,7 @@ impl Template {
     }
 
     /// Renders into `out` (cleared first). On error `out` is unspecified.
-    pub fn render(
-        &self,
-        _ctx: &dyn TemplateContext,
-        out: &mut String,
-    ) -> Result<(), TemplateError> {
+    pub fn render(&self, _ctx: &dyn TemplateContext, out: &mut String) -> Result<(), TemplateError> {
         out.clear();
         Err(TemplateError("template engine not built yet".into()))
     }
