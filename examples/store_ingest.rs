@@ -49,6 +49,14 @@ fn process_cpu() -> Duration {
     Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
 }
 
+/// Minor page faults of the calling thread so far.
+fn thread_faults() -> i64 {
+    // SAFETY: getrusage writes into the struct we own.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut u) };
+    u.ru_minflt
+}
+
 fn status_kib(field: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .unwrap_or_default()
@@ -135,13 +143,17 @@ fn repeat(input: &Path, n: usize) {
         })
         .expect("open");
         let copy = pushes.clone();
-        let t = thread_cpu();
+        let (t, faults) = (thread_cpu(), thread_faults());
         for p in copy {
             store.append("fake", p).expect("append");
         }
         store.flush().expect("flush");
         let el = thread_cpu() - t;
-        println!("store CPU {:.3} s", el.as_secs_f64());
+        println!(
+            "store CPU {:.3} s, {} page faults",
+            el.as_secs_f64(),
+            thread_faults() - faults
+        );
         best = best.min(el);
     }
     println!("least store CPU over {n} runs: {:.3} s", best.as_secs_f64());

@@ -66,8 +66,24 @@ struct BitReader<'a> {
 }
 
 impl BitReader<'_> {
+    /// Tops the accumulator up to at least 57 bits while input remains:
+    /// eight bytes at once when possible. Bits above `n` stay zero.
     #[inline]
     fn refill(&mut self) {
+        if self.n > 56 {
+            return;
+        }
+        if let Some(s) = self.buf.get(self.pos..self.pos + 8) {
+            let mut a = [0u8; 8];
+            a.copy_from_slice(s);
+            let whole = (64 - self.n) / 8;
+            let bits = whole * 8;
+            let fresh = u64::from_le_bytes(a) & (u64::MAX >> (64 - bits));
+            self.acc |= fresh << self.n;
+            self.n += bits;
+            self.pos += whole as usize;
+            return;
+        }
         while self.n <= 56 {
             let Some(&b) = self.buf.get(self.pos) else {
                 return;
@@ -116,6 +132,28 @@ impl BitReader<'_> {
         self.acc = self.acc.checked_shr(used).unwrap_or(0);
         self.n -= used;
         Ok(ones)
+    }
+
+    /// One Rice-coded value with parameter `k`; the common case (a short
+    /// quotient and `k` below 32) costs one refill and no branches beyond
+    /// the check.
+    #[inline]
+    fn value(&mut self, k: u32) -> Result<u64, CodecError> {
+        self.refill();
+        let ones = (!self.acc).trailing_zeros();
+        if ones < ESCAPE && k < 32 && ones + 1 + k <= self.n {
+            let used = ones + 1 + k;
+            let low = (self.acc >> (ones + 1)) & ((1u64 << k) - 1);
+            self.acc = self.acc.checked_shr(used).unwrap_or(0);
+            self.n -= used;
+            return Ok(u64::from(ones) << k | low);
+        }
+        let q = self.unary()?;
+        if q == ESCAPE {
+            self.get_wide(64)
+        } else {
+            Ok(u64::from(q) << k | self.get_wide(k)?)
+        }
     }
 }
 
@@ -179,13 +217,7 @@ pub fn decode(raw: &[u8], n: usize, out: &mut Vec<u64>) -> Result<(), CodecError
         n: 0,
     };
     for _ in 0..n {
-        let q = r.unary()?;
-        let v = if q == ESCAPE {
-            r.get_wide(64)?
-        } else {
-            u64::from(q) << k | r.get_wide(k)?
-        };
-        out.push(v);
+        out.push(r.value(k)?);
     }
     if r.pos != bits.len() || r.n >= 8 || r.acc != 0 {
         return Err(CodecError::Invalid("rice stream padding"));
