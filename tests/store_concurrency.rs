@@ -95,3 +95,36 @@ fn readers_see_each_entry_once_while_heads_are_cut() {
     assert_eq!(read_all(&store, &s, T0, T0 + DAY).len(), 2000);
     assert!(store.metrics().blocks_written.load(Relaxed) > 10);
 }
+
+#[test]
+fn flush_ends_under_constant_ingest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Arc::new(open(tmp.path()));
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (store, stop) = (Arc::clone(&store), Arc::clone(&stop));
+        std::thread::spawn(move || {
+            let mut i = 0;
+            while !stop.load(Relaxed) {
+                let l = line(i);
+                store
+                    .append(
+                        "fake",
+                        vec![stream(&[("app", "web")], &[(T0 + i as i64 * SEC, &l)])],
+                    )
+                    .unwrap();
+                i += 1;
+            }
+            i
+        })
+    };
+    for _ in 0..5 {
+        store.flush().unwrap();
+    }
+    stop.store(true, Relaxed);
+    let n = writer.join().unwrap();
+    assert_eq!(
+        read_all(&store, &sref("fake", &[("app", "web")]), T0, T0 + DAY).len(),
+        n
+    );
+}

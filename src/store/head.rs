@@ -126,8 +126,9 @@ pub enum CutPolicy {
     },
     /// Every head of one day.
     Day(i32),
-    /// Every head.
-    All,
+    /// Every head holding an entry from a WAL record up to this sequence
+    /// number (every head that existed when a flush began).
+    Before(u64),
 }
 
 /// An in-memory source for readers: a head or frozen head and its order
@@ -427,7 +428,7 @@ impl Ingest {
                             || now.saturating_sub(state.last_append_ns) >= idle
                     }
                     CutPolicy::Day(d) => h.day == d,
-                    CutPolicy::All => true,
+                    CutPolicy::Before(seq) => h.first_seq <= seq,
                 };
                 if pick {
                     freeze.push((Arc::clone(key), h.day));
@@ -568,6 +569,15 @@ impl Ingest {
             .values()
             .flat_map(|s| &s.heads)
             .any(|h| day.is_none_or(|d| h.day == d))
+    }
+
+    /// True when some head (open or frozen) still holds an entry from a
+    /// WAL record up to `seq`.
+    pub fn has_data_before(&self, seq: u64) -> bool {
+        self.streams.values().flat_map(|s| &s.heads).any(|h| {
+            (!h.active.is_empty() && h.first_seq <= seq)
+                || h.frozen.as_ref().is_some_and(|f| f.first_seq <= seq)
+        })
     }
 
     /// Forgets streams without heads that have been idle for `idle`.

@@ -322,16 +322,21 @@ impl Core {
         first_err.map_or(Ok(()), Err)
     }
 
-    /// Cuts by `policy` until no head it selects is left (other threads'
-    /// cuts in flight are waited for).
-    fn cut_until_done(&self, policy: CutPolicy, day: Option<i32>) -> Result<usize, StoreError> {
+    /// Cuts the heads `policy` selects until `done` holds, retrying failed
+    /// cuts and waiting for other threads' cuts in flight (a head being
+    /// cut when the policy is applied is picked up once its cut ends).
+    fn cut_until_done(
+        &self,
+        policy: CutPolicy,
+        done: impl Fn(&Ingest) -> bool,
+    ) -> Result<usize, StoreError> {
         let mut cut = 0;
         loop {
             let jobs = lock(&self.ingest).ingest.collect_cuts(policy);
             cut += jobs.len();
             let progressed = !jobs.is_empty();
             self.run_cuts(jobs)?;
-            if !lock(&self.ingest).ingest.has_heads(day) {
+            if done(&lock(&self.ingest).ingest) {
                 return Ok(cut);
             }
             if !progressed {
@@ -612,7 +617,11 @@ impl Store {
     /// WAL segments that are no longer needed (Loki's `/flush`).
     pub fn flush(&self) -> Result<(), StoreError> {
         let _m = lock(&self.maint);
-        self.core.cut_until_done(CutPolicy::All, None)?;
+        // Heads appends open meanwhile are not waited for, so a flush ends
+        // under constant ingest.
+        let upto = self.wal.next_seq().saturating_sub(1);
+        self.core
+            .cut_until_done(CutPolicy::Before(upto), |ing| !ing.has_data_before(upto))?;
         self.truncate_wal(true)?;
         self.core.release_memory_if_idle();
         Ok(())
@@ -674,7 +683,7 @@ impl Store {
                 let st = &mut side.ingest.sealed_through;
                 *st = Some(st.map_or(p.day, |d| d.max(p.day)));
             }
-            core.cut_until_done(CutPolicy::Day(p.day), Some(p.day))?;
+            core.cut_until_done(CutPolicy::Day(p.day), |ing| !ing.has_heads(Some(p.day)))?;
             if !is_expired {
                 compact::seal(p, core.cfg.chunk_target_size, &core.metrics)?;
                 report.days_sealed.push(day_name(p.day));

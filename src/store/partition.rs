@@ -300,6 +300,11 @@ impl Partition {
         blocks: &[(&[u8], super::block::BlockSummary)],
     ) -> Result<(Vec<BlockMeta>, u64), StoreError> {
         let mut slot = lock(&self.writer);
+        if self.was_sealed() {
+            // Sealing cuts every head of the day first; a late block would
+            // land in a file no index knows.
+            return Err(StoreError::Closed);
+        }
         if slot.writer.is_none() {
             let n = slot.next_file;
             let path = self.dir.join(chunk_file_name(n));
