@@ -541,6 +541,19 @@ mod tests {
         assert_eq!(s.blocks.len(), 2);
     }
 
+    proptest::proptest! {
+        #[test]
+        fn scanning_random_files_never_panics(tail in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400), valid_header in proptest::prelude::any::<bool>()) {
+            let tmp = tempfile::tempdir().unwrap();
+            let path = tmp.path().join("x.kc");
+            let mut bytes = if valid_header { file_header(3).to_vec() } else { Vec::new() };
+            bytes.extend_from_slice(&tail);
+            std::fs::write(&path, &bytes).unwrap();
+            let _ = scan(&path, true);
+            let _ = scan(&path, false);
+        }
+    }
+
     #[test]
     fn a_torn_cut_is_dropped_whole() {
         let tmp = tempfile::tempdir().unwrap();

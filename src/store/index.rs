@@ -814,6 +814,48 @@ mod tests {
         assert!(ix.values_for("env", &db).unwrap().is_empty());
     }
 
+    proptest::proptest! {
+        #[test]
+        fn opening_random_index_files_never_panics(body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600)) {
+            let tmp = tempfile::tempdir().unwrap();
+            let path = tmp.path().join("index.kix");
+            // A valid frame around random sections: CRCs fixed up so that the
+            // structure checks, not the checksums, must hold the line.
+            let mut bytes = Vec::new();
+            bytes.extend_from_slice(&INDEX_MAGIC);
+            bytes.extend_from_slice(&INDEX_VERSION.to_le_bytes());
+            bytes.extend_from_slice(&0i32.to_le_bytes());
+            let crc = crc32c::crc32c(&bytes);
+            bytes.extend_from_slice(&crc.to_le_bytes());
+            let start = bytes.len();
+            bytes.extend_from_slice(&body);
+            let mut toc = Vec::new();
+            let cuts: Vec<usize> = (0..=SECTIONS).map(|i| start + body.len() * i / SECTIONS).collect();
+            for w in cuts.windows(2) {
+                toc.extend_from_slice(&(w[0] as u64).to_le_bytes());
+                toc.extend_from_slice(&((w[1] - w[0]) as u64).to_le_bytes());
+                toc.extend_from_slice(&crc32c::crc32c(&bytes[w[0]..w[1]]).to_le_bytes());
+            }
+            let toc_crc = crc32c::crc32c(&toc);
+            bytes.extend_from_slice(&toc);
+            bytes.extend_from_slice(&toc_crc.to_le_bytes());
+            bytes.extend_from_slice(&INDEX_MAGIC);
+            std::fs::write(&path, &bytes).unwrap();
+            if let Ok(ix) = SealedIndex::open(&path) {
+                let all = RoaringBitmap::from_iter(0..ix.stream_count().min(64));
+                for id in 0..ix.stream_count().min(64) {
+                    let _ = ix.key(id).map(|k| ix.find(&k));
+                    let _ = ix.blocks(id);
+                    let _ = ix.bounds(id);
+                }
+                let _ = ix.names_for(&all);
+                let _ = ix.values_for("a", &all);
+                let _ = ix.tenant_streams("fake");
+                let _ = ix.union_where("a", &mut |_| true);
+            }
+        }
+    }
+
     #[test]
     fn mem_index_selects() {
         let mut ix = MemIndex::new();
