@@ -146,6 +146,45 @@ impl MetaColumn {
         self.pair_ends.push(self.pairs.len() as u32);
     }
 
+    /// Appends the pairs of entries `start..end` of `src` with one copy of
+    /// their values.
+    fn extend_from(&mut self, src: &MetaColumn, start: usize, end: usize) {
+        if start >= end {
+            return;
+        }
+        let (p0, _) = src.pair_span(start);
+        let (_, p1) = src.pair_span(end - 1);
+        let remap: Vec<u32> = (0..src.name_ends.len() as u32)
+            .map(|n| self.name_index(src.name(n)))
+            .collect();
+        let v0 = if p0 == 0 {
+            0
+        } else {
+            src.pairs.get(p0 - 1).map_or(0, |x| x.value_end as usize)
+        };
+        let v1 = src
+            .pairs
+            .get(p1.wrapping_sub(1))
+            .filter(|_| p1 > p0)
+            .map_or(v0, |x| x.value_end as usize);
+        let value_base = self.values.len() as i64 - v0 as i64;
+        self.values.push_str(src.values.get(v0..v1).unwrap_or(""));
+        let pair_base = self.pairs.len() as i64 - p0 as i64;
+        for p in src.pairs.get(p0..p1).unwrap_or(&[]) {
+            self.pairs.push(MetaPair {
+                name: remap.get(p.name as usize).copied().unwrap_or(u32::MAX),
+                value_end: (i64::from(p.value_end) + value_base) as u32,
+            });
+        }
+        self.pair_ends.extend(
+            src.pair_ends
+                .get(start..end)
+                .unwrap_or(&[])
+                .iter()
+                .map(|&e| (i64::from(e) + pair_base) as u32),
+        );
+    }
+
     /// Drops entries from `n` on.
     fn truncate(&mut self, n: usize) {
         if n >= self.pair_ends.len() {
@@ -600,9 +639,7 @@ impl EncodedBatch {
                 .iter()
                 .map(|&e| (i64::from(e) + base) as u32),
         );
-        for r in start..end {
-            self.meta.push_from(&src.meta, r);
-        }
+        self.meta.extend_from(&src.meta, start, end);
     }
 
     /// Drops the last entry (bounds are not narrowed; they stay a cover).
@@ -764,5 +801,43 @@ mod tests {
         assert!(b.same_metadata(0, &[Label::new("k", "v")]));
         b.push(&mut enc, 6, "y", []);
         assert_eq!(b.meta().count(1), 0);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn copies_keep_every_entry(
+            rows in proptest::collection::vec((0i64..50, "[a-z0-9 :.]{0,20}", proptest::collection::vec(("[a-c]", "[0-9]{0,3}"), 0..3)), 1..20),
+            cut in 0usize..20,
+        ) {
+            let mut enc = LineEncoder::new();
+            let mut src = EncodedBatch::new();
+            for (t, l, m) in &rows {
+                src.push(&mut enc, *t, l, m.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+            }
+            let cut = cut.min(rows.len());
+            let mut bulk = EncodedBatch::new();
+            bulk.push(&mut enc, 0, "x", [("b", "first")]);
+            bulk.extend_from(&src, 0..cut);
+            bulk.extend_from(&src, cut..rows.len());
+            let mut one = EncodedBatch::new();
+            one.push(&mut enc, 0, "x", [("b", "first")]);
+            for r in 0..rows.len() {
+                one.push_from(&src, r);
+            }
+            proptest::prop_assert_eq!(bulk.len(), one.len());
+            for r in 0..one.len() {
+                proptest::prop_assert!(bulk.same_entry(r, &one, r));
+            }
+            let order: Vec<u32> = (0..bulk.len() as u32).collect();
+            let mut out = EntryBatch::new();
+            bulk.decode_into(&order, &mut out, &mut DecodeScratch::default()).unwrap();
+            for (r, (t, l, m)) in rows.iter().enumerate() {
+                proptest::prop_assert_eq!(out.ts(r + 1), *t);
+                proptest::prop_assert_eq!(out.line(r + 1), l.as_str());
+                let got: Vec<(&str, &str)> = out.metadata(r + 1).collect();
+                let want: Vec<(&str, &str)> = m.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+                proptest::prop_assert_eq!(got, want);
+            }
+        }
     }
 }
