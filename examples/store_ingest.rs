@@ -159,6 +159,56 @@ fn repeat(input: &Path, n: usize) {
     println!("least store CPU over {n} runs: {:.3} s", best.as_secs_f64());
 }
 
+/// Scans every `job="traefik-access"` stream in full, then counts its
+/// entries from timestamps and from block headers.
+fn scan(store: &Store, what: &str) {
+    println!("{what}:");
+    let sel = [Matcher::new("job", MatchOp::Eq, "traefik-access").expect("matcher")];
+    let streams = store
+        .streams(&["fake"], &sel, 0, i64::MAX)
+        .expect("streams");
+    let t = thread_cpu();
+    let (mut n, mut bytes) = (0u64, 0u64);
+    for s in &streams {
+        let mut it = store.entries(s, 0, i64::MAX, Direction::Backward);
+        while let Some(b) = it.next_batch() {
+            let b = b.expect("batch");
+            n += b.len() as u64;
+            bytes += b.line_bytes() as u64;
+        }
+    }
+    let scan = thread_cpu() - t;
+    println!(
+        "scan {} streams: {n} entries, {bytes} bytes in {:.3} s CPU = {:.2} GB/s",
+        streams.len(),
+        scan.as_secs_f64(),
+        bytes as f64 / scan.as_secs_f64() / 1e9
+    );
+    for use_summaries in [false, true] {
+        let t = thread_cpu();
+        let mut count = 0u64;
+        for s in &streams {
+            let mut it = store.entries(s, 0, i64::MAX, Direction::Forward);
+            while let Some(c) = it.next_counts(&mut |_, _| use_summaries) {
+                match c.expect("counts") {
+                    Counts::Summary { entries, .. } => count += u64::from(entries),
+                    Counts::Entries(b) => count += b.len() as u64,
+                }
+            }
+        }
+        let el = thread_cpu() - t;
+        println!(
+            "count entries from {}: {count} in {:.2} ms CPU",
+            if use_summaries {
+                "block headers"
+            } else {
+                "timestamps"
+            },
+            el.as_secs_f64() * 1e3
+        );
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(n) = std::env::var("STORE_INGEST_REPEAT")
@@ -277,50 +327,19 @@ fn main() {
         status_kib("VmRSS:")
     );
 
-    // Scan every traefik-access stream in full.
-    let sel = [Matcher::new("job", MatchOp::Eq, "traefik-access").expect("matcher")];
-    let streams = store
-        .streams(&["fake"], &sel, 0, i64::MAX)
-        .expect("streams");
+    scan(&store, "open day (blocks as cut)");
+    // Seal the day (its end plus the out-of-order window has passed) and
+    // scan again: compacted 1 MiB blocks.
     let t = thread_cpu();
-    let (mut n, mut bytes) = (0u64, 0u64);
-    for s in &streams {
-        let mut it = store.entries(s, 0, i64::MAX, Direction::Backward);
-        while let Some(b) = it.next_batch() {
-            let b = b.expect("batch");
-            n += b.len() as u64;
-            bytes += b.line_bytes() as u64;
-        }
-    }
-    let scan = thread_cpu() - t;
+    let r = store
+        .maintenance(1_795_564_800_000_000_000 + 2 * 3_600_000_000_000)
+        .expect("maintenance");
     println!(
-        "scan {} streams: {n} entries, {bytes} bytes in {:.3} s CPU = {:.2} GB/s",
-        streams.len(),
-        scan.as_secs_f64(),
-        bytes as f64 / scan.as_secs_f64() / 1e9
+        "sealed {:?} in {:.3} s CPU; data.kc {} bytes",
+        r.days_sealed,
+        (thread_cpu() - t).as_secs_f64(),
+        dir_bytes(&dir.join("days"), "data.kc")
     );
-    for use_summaries in [false, true] {
-        let t = thread_cpu();
-        let mut count = 0u64;
-        for s in &streams {
-            let mut it = store.entries(s, 0, i64::MAX, Direction::Forward);
-            while let Some(c) = it.next_counts(&mut |_, _| use_summaries) {
-                match c.expect("counts") {
-                    Counts::Summary { entries, .. } => count += u64::from(entries),
-                    Counts::Entries(b) => count += b.len() as u64,
-                }
-            }
-        }
-        let el = thread_cpu() - t;
-        println!(
-            "count entries from {}: {count} in {:.2} ms CPU",
-            if use_summaries {
-                "block headers"
-            } else {
-                "timestamps"
-            },
-            el.as_secs_f64() * 1e3
-        );
-    }
+    scan(&store, "sealed day");
     store.close().expect("close");
 }
