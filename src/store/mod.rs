@@ -409,7 +409,9 @@ impl Core {
                 if !days.iter().any(|(d, _)| *d == day) {
                     let id = match ing.head_id(k, day) {
                         Some(id) => id,
-                        None => p.stream_id(k).ok_or(StoreError::Closed)?,
+                        None => p
+                            .stream_id(k)
+                            .ok_or_else(|| StoreError::DayClosed(day_name(day)))?,
                     };
                     days.push((day, id));
                 }

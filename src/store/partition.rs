@@ -303,7 +303,7 @@ impl Partition {
         if self.was_sealed() {
             // Sealing cuts every head of the day first; a late block would
             // land in a file no index knows.
-            return Err(StoreError::Closed);
+            return Err(StoreError::DayClosed(super::key::day_name(self.day)));
         }
         if slot.writer.is_none() {
             let n = slot.next_file;
@@ -317,7 +317,7 @@ impl Partition {
             slot.writer = Some((n, w));
         }
         let Some((n, w)) = slot.writer.as_mut() else {
-            return Err(StoreError::Closed);
+            return Err(StoreError::DayClosed(super::key::day_name(self.day)));
         };
         let bodies: Vec<&[u8]> = blocks.iter().map(|(b, _)| *b).collect();
         let (locs, bytes) = w.append_blocks(id, key, order, &bodies)?;
