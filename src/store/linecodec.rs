@@ -290,10 +290,18 @@ impl LineEncoder {
                 continue;
             }
             let start = i;
-            let mut end = start + 1;
-            while line.get(end).is_some_and(u8::is_ascii_digit) {
-                end += 1;
+            // The run ends at the first non-digit (the source is padded with
+            // zero bytes, which end any run at the line's end).
+            let mut end = start;
+            loop {
+                let (lo, hi) = words16(&self.src, end);
+                let k = first_flag(non_digit_mask(lo), non_digit_mask(hi));
+                end += k;
+                if k < 16 || end >= n {
+                    break;
+                }
             }
+            let end = end.min(n);
             if let Some((f, covered)) = self.ts_field(line, start, end, ts) {
                 put_byte(skel, w, TS_ESCAPE);
                 put_byte(skel, w + 1, f as u8);
@@ -353,11 +361,20 @@ fn first_flag(lo: u64, hi: u64) -> usize {
     }
 }
 
-/// Flags bytes that are ASCII digits (exact for the lowest flagged byte).
+/// Flags bytes that are not ASCII digits; exact for every byte.
+#[inline(always)]
+fn non_digit_mask(w: u64) -> u64 {
+    let x = w ^ (0x30 * ONES);
+    // Per byte, (x | 0x80) - 10 cannot borrow from its neighbour; its high
+    // bit stays set exactly when x >= 10, and bytes with x >= 0x80 are
+    // caught by `| x`.
+    (((x | HIGH).wrapping_sub(10 * ONES)) | x) & HIGH
+}
+
+/// Flags bytes that are ASCII digits; exact for every byte.
 #[inline(always)]
 fn digit_mask(w: u64) -> u64 {
-    let x = w ^ (0x30 * ONES);
-    x.wrapping_sub(10 * ONES) & !x & HIGH
+    !non_digit_mask(w) & HIGH
 }
 
 /// Flags bytes `>= 0xF5` (placeholders); exact for every byte.
