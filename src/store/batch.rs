@@ -525,7 +525,7 @@ impl EncodedBatch {
     }
 
     /// The whole skeleton and digit streams, in insertion order.
-    pub fn streams(&self) -> (&[u8], &[u8]) {
+    pub(crate) fn streams(&self) -> (&[u8], &[u8]) {
         (&self.skel, &self.digits)
     }
 
