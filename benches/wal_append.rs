@@ -57,7 +57,7 @@ fn bench(c: &mut Criterion) {
                 t0 += 1_000_000_000;
                 push(t0)
             },
-            |p| store.append("fake", p).expect("append"),
+            |p| store.append("fake", &p).expect("append"),
             criterion::BatchSize::LargeInput,
         )
     });

@@ -151,7 +151,7 @@ fn repeat(input: &Path, n: usize) {
         let copy = pushes.clone();
         let (t, faults) = (thread_cpu(), thread_faults());
         for p in copy {
-            store.append("fake", p).expect("append");
+            store.append("fake", &p).expect("append");
         }
         store.flush().expect("flush");
         let el = thread_cpu() - t;
@@ -283,7 +283,7 @@ fn main() {
                 continue;
             }
             let t = thread_cpu();
-            store.append("fake", push).expect("append");
+            store.append("fake", &push).expect("append");
             in_store += thread_cpu() - t;
             batch_bytes = 0;
         }
@@ -293,7 +293,7 @@ fn main() {
         return;
     }
     let t = thread_cpu();
-    store.append("fake", push).expect("append");
+    store.append("fake", &push).expect("append");
     store.flush().expect("flush");
     in_store += thread_cpu() - t;
     let total_cpu = process_cpu() - cpu0;

@@ -94,6 +94,13 @@ macro_rules! options {
         pub const CONFIG_KEYS: &[&str] = &[ $( stringify!($field), )* ];
 
         impl Config {
+            /// The configuration as `key: value` lines (for `/config`).
+            pub fn render(&self) -> String {
+                let mut out = String::new();
+                $( out.push_str(&format!("{}: {:?}\n", stringify!($field), self.$field)); )*
+                out
+            }
+
             /// Resolves flags/environment, then the file, then defaults.
             pub fn resolve(flags: &Flags) -> Result<Config, ConfigError> {
                 let file = match &flags.config_file {

@@ -12,4 +12,5 @@ pub mod logql;
 pub mod metrics;
 pub mod model;
 pub mod query;
+pub mod server;
 pub mod store;

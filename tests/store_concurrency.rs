@@ -24,7 +24,7 @@ fn concurrent_appends_share_fsyncs_and_lose_nothing() {
                     let out = store
                         .append(
                             "fake",
-                            vec![stream(
+                            &[stream(
                                 &[("app", "web"), ("t", &t.to_string())],
                                 &[(ts, &l)],
                             )],
@@ -75,7 +75,7 @@ fn readers_see_each_entry_once_while_heads_are_cut() {
                 store
                     .append(
                         "fake",
-                        vec![stream(&[("app", "web")], &[(T0 + i as i64 * SEC, &l)])],
+                        &[stream(&[("app", "web")], &[(T0 + i as i64 * SEC, &l)])],
                     )
                     .unwrap();
             }
@@ -110,7 +110,7 @@ fn flush_ends_under_constant_ingest() {
                 store
                     .append(
                         "fake",
-                        vec![stream(&[("app", "web")], &[(T0 + i as i64 * SEC, &l)])],
+                        &[stream(&[("app", "web")], &[(T0 + i as i64 * SEC, &l)])],
                     )
                     .unwrap();
                 i += 1;

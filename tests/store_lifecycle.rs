@@ -48,7 +48,7 @@ fn fill_day(store: &Store, day: i64, n: usize) -> Vec<Vec<(i64, String)>> {
             streams.push(stream(&[("app", app)], &refs));
             want[k].extend(batch);
         }
-        let out = store.append("fake", streams).unwrap();
+        let out = store.append("fake", &streams).unwrap();
         assert!(out.rejected.is_empty(), "{:?}", out.rejected.first());
     }
     for w in &mut want {
@@ -91,7 +91,7 @@ fn sealing_compacts_and_reads_stay_identical() {
     let out = store
         .append(
             "fake",
-            vec![stream(&[("app", "web")], &[(D0 + DAY - SEC, "late")])],
+            &[stream(&[("app", "web")], &[(D0 + DAY - SEC, "late")])],
         )
         .unwrap();
     assert!(matches!(
@@ -254,10 +254,10 @@ fn idle_streams_are_cut_and_forgotten() {
     let store = Store::open(cfg).unwrap();
     let now = D0 + 12 * 3600 * SEC;
     store
-        .append("fake", vec![stream(&[("app", "a")], &[(now, "x")])])
+        .append("fake", &[stream(&[("app", "a")], &[(now, "x")])])
         .unwrap();
     let out = store
-        .append("fake", vec![stream(&[("app", "b")], &[(now, "y")])])
+        .append("fake", &[stream(&[("app", "b")], &[(now, "y")])])
         .unwrap();
     assert_eq!(out.rejected[0].reason, RejectReason::StreamLimit);
     // Heads are stamped with the wall clock; two hours later they are idle.
@@ -269,7 +269,7 @@ fn idle_streams_are_cut_and_forgotten() {
     let r = store.maintenance(later).unwrap();
     assert_eq!((r.heads_cut, r.streams_forgotten), (1, 1));
     let out = store
-        .append("fake", vec![stream(&[("app", "b")], &[(later, "y")])])
+        .append("fake", &[stream(&[("app", "b")], &[(later, "y")])])
         .unwrap();
     assert_eq!(out.accepted, 1);
 }

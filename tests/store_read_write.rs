@@ -16,7 +16,7 @@ fn forward_backward_and_half_open_bounds() {
     let refs: Vec<(i64, &str)> = entries.iter().map(|(t, l)| (*t, l.as_str())).collect();
     for chunk in refs.chunks(300) {
         store
-            .append("fake", vec![stream(&[("app", "web")], chunk)])
+            .append("fake", &[stream(&[("app", "web")], chunk)])
             .unwrap();
     }
     let s = sref("fake", &[("app", "web")]);
@@ -62,7 +62,7 @@ fn out_of_order_blocks_and_heads_merge_with_stable_ties() {
             .collect();
         let refs: Vec<(i64, &str)> = batch.iter().map(|(t, l)| (*t, l.as_str())).collect();
         let out = store
-            .append("fake", vec![stream(&[("app", "web")], &refs)])
+            .append("fake", &[stream(&[("app", "web")], &refs)])
             .unwrap();
         assert_eq!(out.accepted, 200);
         if pass < 3 {
@@ -88,13 +88,13 @@ fn duplicates_dropped_and_old_entries_rejected() {
     let store = open(tmp.path());
     let st = |e: &[(i64, &str)]| vec![stream(&[("app", "web")], e)];
     let out = store
-        .append("fake", st(&[(T0, "a"), (T0, "a"), (T0, "b")]))
+        .append("fake", &st(&[(T0, "a"), (T0, "a"), (T0, "b")]))
         .unwrap();
     assert_eq!((out.accepted, out.duplicates), (2, 1));
     let out = store
         .append(
             "fake",
-            st(&[
+            &st(&[
                 (T0, "a"),
                 (T0 - 3600 * SEC, "edge"),
                 (T0 - 3600 * SEC - 1, "old"),
@@ -127,13 +127,13 @@ fn stream_limit_per_tenant() {
     };
     let store = kindling::store::Store::open(cfg).unwrap();
     let push = |app: &str| vec![stream(&[("app", app)], &[(T0, "x")])];
-    assert_eq!(store.append("fake", push("a")).unwrap().accepted, 1);
-    assert_eq!(store.append("fake", push("b")).unwrap().accepted, 1);
-    let out = store.append("fake", push("c")).unwrap();
+    assert_eq!(store.append("fake", &push("a")).unwrap().accepted, 1);
+    assert_eq!(store.append("fake", &push("b")).unwrap().accepted, 1);
+    let out = store.append("fake", &push("c")).unwrap();
     assert_eq!(out.rejected[0].reason, RejectReason::StreamLimit);
     // Other tenants have their own limit; known streams still accept.
-    assert_eq!(store.append("other", push("c")).unwrap().accepted, 1);
-    assert_eq!(store.append("fake", push("a")).unwrap().duplicates, 1);
+    assert_eq!(store.append("other", &push("c")).unwrap().accepted, 1);
+    assert_eq!(store.append("fake", &push("a")).unwrap().duplicates, 1);
 }
 
 #[test]
@@ -141,10 +141,10 @@ fn tenants_never_mix_and_multi_tenant_reads() {
     let tmp = tempfile::tempdir().unwrap();
     let store = open(tmp.path());
     store
-        .append("a", vec![stream(&[("app", "web")], &[(T0, "from a")])])
+        .append("a", &[stream(&[("app", "web")], &[(T0, "from a")])])
         .unwrap();
     store
-        .append("b", vec![stream(&[("app", "web")], &[(T0, "from b")])])
+        .append("b", &[stream(&[("app", "web")], &[(T0, "from b")])])
         .unwrap();
     let sel = [m("app", MatchOp::Eq, "web")];
     let one = store.streams(&["a"], &sel, T0, T0 + SEC).unwrap();
@@ -168,7 +168,7 @@ fn labels_values_and_series_come_from_the_index() {
     store
         .append(
             "fake",
-            vec![
+            &[
                 stream(
                     &[("app", "web"), ("env", "prod"), ("service_name", "web")],
                     &[(T0, "1")],
@@ -230,7 +230,7 @@ fn structured_metadata_round_trips() {
         kindling::model::Label::new("detected_level", "warn"),
     ];
     ps.entries[1].metadata.clear();
-    store.append("fake", vec![ps]).unwrap();
+    store.append("fake", &[ps]).unwrap();
     let s = sref("fake", &[("app", "web")]);
     for flushed in [false, true] {
         if flushed {
@@ -257,7 +257,7 @@ fn counts_can_use_block_summaries() {
         .map(|(i, l)| (T0 + i as i64 * SEC, l.as_str()))
         .collect();
     store
-        .append("fake", vec![stream(&[("app", "web")], &refs)])
+        .append("fake", &[stream(&[("app", "web")], &refs)])
         .unwrap();
     store.flush().unwrap();
     let s = sref("fake", &[("app", "web")]);

@@ -58,7 +58,7 @@ fn write(
             streams.push(stream(&[("app", app)], &refs));
             got.extend(batch);
         }
-        let out = store.append("fake", streams).unwrap();
+        let out = store.append("fake", &streams).unwrap();
         assert!(out.rejected.is_empty());
     }
     all

@@ -612,3 +612,18 @@ pub struct LabelReplace {
     /// Regex anchored as `^(?:re)$`.
     pub regex: CompiledRegex,
 }
+
+/// Calls `f` for every log expression (selector and pipeline) inside a
+/// metric expression, left to right.
+pub fn for_each_log_expr(e: &MetricExpr, f: &mut dyn FnMut(&LogExpr)) {
+    match e {
+        MetricExpr::RangeAgg(r) => f(&r.range.log),
+        MetricExpr::VectorAgg(v) => for_each_log_expr(&v.inner, f),
+        MetricExpr::Binary(b) => {
+            for_each_log_expr(&b.lhs, f);
+            for_each_log_expr(&b.rhs, f);
+        }
+        MetricExpr::LabelReplace(l) => for_each_log_expr(&l.inner, f),
+        MetricExpr::Literal(_) | MetricExpr::Vector(_) => {}
+    }
+}

@@ -68,6 +68,33 @@ impl CheckReport {
     }
 }
 
+/// The report as `kindling check` prints it: one line per finding, then
+/// totals.
+impl std::fmt::Display for CheckReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (kind, list) in [("DAMAGE", &self.damage), ("warning", &self.warnings)] {
+            for i in list {
+                writeln!(
+                    f,
+                    "{kind}: {} at offset {}: {}",
+                    i.path.display(),
+                    i.offset,
+                    i.message
+                )?;
+            }
+        }
+        writeln!(
+            f,
+            "checked {} files, {} WAL records, {} blocks: {} damaged, {} warnings",
+            self.files,
+            self.wal_records,
+            self.blocks,
+            self.damage.len(),
+            self.warnings.len()
+        )
+    }
+}
+
 /// Verifies every file of the data directory `dir`.
 pub fn check(dir: &Path) -> Result<CheckReport, StoreError> {
     if !dir.is_dir() {

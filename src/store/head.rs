@@ -221,7 +221,7 @@ impl Ingest {
     pub fn stage(
         &mut self,
         tenant: &str,
-        streams: Vec<PushStream>,
+        streams: &[PushStream],
         limits: IngestLimits,
         now_ns: i64,
         register: &mut Register<'_>,
@@ -230,10 +230,10 @@ impl Ingest {
         let mut out = AppendOutcome::default();
         let mut staged: Vec<Staged> = Vec::new();
         let unsealed_from = self.sealed_through.map(|d| day_start(d + 1));
-        for (si, ps) in streams.into_iter().enumerate() {
+        for (si, ps) in streams.iter().enumerate() {
             let key = StreamKey {
                 tenant: tenant.to_string(),
-                labels: ps.labels,
+                labels: ps.labels.clone(),
             };
             let key = match self.streams.get_key_value(&key) {
                 Some((k, _)) => Arc::clone(k),
@@ -731,7 +731,7 @@ mod tests {
             next += 1;
             Ok(Some(next))
         };
-        ing.stage("fake", streams, LIMITS, 0, &mut reg).unwrap()
+        ing.stage("fake", &streams, LIMITS, 0, &mut reg).unwrap()
     }
 
     #[test]

@@ -129,6 +129,16 @@ pub struct EntryIter {
     merge: Option<Merge>,
     out: EntryBatch,
     count_out: CountBatch,
+    /// Which buffer the last `next_batch` handed out.
+    current: Current,
+}
+
+/// The buffer holding the batch last returned by [`EntryIter::next_batch`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Current {
+    None,
+    Merged,
+    Decoded,
 }
 
 /// Cursor state of a cluster being merged.
@@ -207,6 +217,17 @@ impl EntryIter {
             merge: None,
             out: EntryBatch::new(),
             count_out: CountBatch::default(),
+            current: Current::None,
+        }
+    }
+
+    /// The batch the last [`EntryIter::next_batch`] returned, for callers
+    /// that consume it across several calls of their own.
+    pub fn current_batch(&self) -> Option<&EntryBatch> {
+        match self.current {
+            Current::None => None,
+            Current::Merged => Some(&self.out),
+            Current::Decoded => self.decoded.first(),
         }
     }
 
@@ -323,12 +344,14 @@ impl EntryIter {
     /// The next batch of entries in the iterator's direction, or `None` at
     /// the end. The batch borrows the iterator's buffers.
     pub fn next_batch(&mut self) -> Option<Result<&EntryBatch, StoreError>> {
+        self.current = Current::None;
         if let Some(e) = self.pending_error.take() {
             return Some(Err(e));
         }
         loop {
             if self.merge.is_some() {
                 if self.merge_step() {
+                    self.current = Current::Merged;
                     return Some(Ok(&self.out));
                 }
                 self.merge = None;
@@ -344,6 +367,7 @@ impl EntryIter {
                 if b.is_empty() {
                     continue;
                 }
+                self.current = Current::Decoded;
                 return Some(Ok(&self.decoded[0]));
             }
             let mut orders = Vec::with_capacity(cluster.len());

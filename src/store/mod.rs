@@ -556,7 +556,7 @@ impl Store {
     pub fn append(
         &self,
         tenant: &str,
-        streams: Vec<PushStream>,
+        streams: &[PushStream],
     ) -> Result<AppendOutcome, StoreError> {
         if tenant.is_empty() || tenant.len() > MAX_TENANT_LEN {
             return Err(StoreError::InvalidTenant(tenant.to_string()));
