@@ -7,7 +7,9 @@
 //! label string ascending (in both directions); entries with the same label
 //! string, timestamp and line coming from different inputs are emitted once;
 //! `interval` keeps an entry only when it is at least `interval` after
-//! (forward) or before (backward) the previously kept one.
+//! (forward) or before (backward) the previously kept one. Loki's query
+//! frontend runs a log query as one sub-query per UTC hour, so this spacing
+//! starts afresh in every hour.
 
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap};
@@ -39,6 +41,9 @@ pub trait EntrySource<L> {
     /// The next entry, or None at the end.
     fn next_entry(&mut self) -> Result<Option<MergedEntry<L>>, Self::Error>;
 }
+
+/// Loki's `split_queries_by_interval`: the span of one frontend sub-query.
+const SPLIT_INTERVAL: i64 = 3_600_000_000_000;
 
 struct HeapItem<L> {
     entry: MergedEntry<L>,
@@ -102,7 +107,8 @@ where
         }
     }
     let mut out = Vec::new();
-    let mut last_kept: Option<Timestamp> = None;
+    // The last kept entry's time and its hour (the frontend's split).
+    let mut last_kept: Option<(Timestamp, i64)> = None;
     let mut tied: Vec<HeapItem<L>> = Vec::new();
     while out.len() < limit {
         let Some(first) = heap.pop() else { break };
@@ -126,14 +132,16 @@ where
             }
         }
         let source = first.source;
+        let split = first.entry.ts.div_euclid(SPLIT_INTERVAL);
         let keep = match last_kept {
             _ if interval == 0 => true,
             None => true,
-            Some(prev) if backward => first.entry.ts <= prev.saturating_sub(interval),
-            Some(prev) => first.entry.ts >= prev.saturating_add(interval),
+            Some((_, s)) if s != split => true,
+            Some((prev, _)) if backward => first.entry.ts <= prev.saturating_sub(interval),
+            Some((prev, _)) => first.entry.ts >= prev.saturating_add(interval),
         };
         if keep {
-            last_kept = Some(first.entry.ts);
+            last_kept = Some((first.entry.ts, split));
             out.push(first.entry);
         }
         refill(&mut sources, &mut heap, source, backward)?;
@@ -308,6 +316,16 @@ mod tests {
         let out = merge(vec![a], dir, 10, 5).unwrap();
         let ts: Vec<_> = out.iter().map(|e| e.ts).collect();
         assert_eq!(ts, vec![10, 5, 0]);
+    }
+
+    #[test]
+    fn interval_restarts_every_hour() {
+        let h = SPLIT_INTERVAL;
+        let dir = Direction::Forward;
+        let a = src("{a=\"1\"}", &[(h - 2, "x"), (h + 1, "y"), (h + 3, "z")], dir);
+        let out = merge(vec![a], dir, 10, 10).unwrap();
+        let ts: Vec<_> = out.iter().map(|e| e.ts).collect();
+        assert_eq!(ts, vec![h - 2, h + 1]);
     }
 
     #[test]

@@ -201,6 +201,21 @@ impl Budget {
     }
 }
 
+/// The evaluation range of a metric range query as Loki's query frontend
+/// runs it: `start` rounded down and `end` rounded up to multiples of the
+/// step (milliseconds since the epoch), so points sit on multiples of the
+/// step and the last one may lie past `end`.
+pub fn step_aligned_range(start: i64, end: i64, step: i64) -> (i64, i64) {
+    const MS: i64 = 1_000_000;
+    let step_ms = (step / MS).max(1);
+    let start_ms = start.div_euclid(MS);
+    let end_ms = end.div_euclid(MS);
+    let first = start_ms - start_ms.rem_euclid(step_ms);
+    let rem = end_ms.rem_euclid(step_ms);
+    let last = if rem == 0 { end_ms } else { end_ms.saturating_add(step_ms - rem) };
+    (first.saturating_mul(MS), last.saturating_mul(MS))
+}
+
 /// Bytes as humanize's `Bytes` prints them (`1.2 MB`).
 fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 6] = ["B", "kB", "MB", "GB", "TB", "PB"];
@@ -292,7 +307,8 @@ impl Engine {
                 )?))
             }
             Expr::Metric(m) => {
-                let mut params = EvalParams::range(q.start, q.end, q.step);
+                let (start, end) = step_aligned_range(q.start, q.end, q.step);
+                let mut params = EvalParams::range(start, end, q.step);
                 self.metric(&m, &mut params, &tenants, &budget)
             }
         }
@@ -343,6 +359,23 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn metric_steps_align_to_multiples_of_the_step() {
+        const S: i64 = 1_000_000_000;
+        // Observed in Loki 3.7.6: start 1768176017.000000123 s, end
+        // 1768190369 s, step 90 s evaluate 1768176000 ..= 1768190400.
+        assert_eq!(
+            step_aligned_range(1_768_176_017 * S + 123, 1_768_190_369 * S, 90 * S),
+            (1_768_176_000 * S, 1_768_190_400 * S)
+        );
+        // step 120.5 s: the grid is the multiples of 120.5 s.
+        assert_eq!(
+            step_aligned_range(1_768_176_000 * S, 1_768_190_400 * S, 120_500_000_000),
+            (1_768_175_909_500_000_000, 1_768_190_490 * S)
+        );
+        assert_eq!(step_aligned_range(60 * S, 120 * S, 60 * S), (60 * S, 120 * S));
+    }
 
     #[test]
     fn bytes_print_like_humanize() {
