@@ -1968,9 +1968,9 @@ fn grafana_data_source_is_loki_pointing_at_kindling() {
     assert_eq!(at(&providers, "/providers/0/type"), "file");
 }
 
-/// Metric names documented in docs/metrics.md (the first column of its tables).
+/// Metric names documented in README.md (the first column of its tables).
 fn documented_metrics() -> BTreeSet<String> {
-    read("docs/metrics.md")
+    read("README.md")
         .lines()
         .filter_map(|l| l.strip_prefix("| `kindling_"))
         .map(|rest| {
@@ -1990,7 +1990,7 @@ fn dashboard_queries_only_documented_metrics_and_covers_the_essentials() {
     let documented = documented_metrics();
     assert!(
         documented.len() >= 17,
-        "docs/metrics.md lists {} metrics",
+        "README.md lists {} metrics",
         documented.len()
     );
     let mut used = BTreeSet::new();
@@ -2022,7 +2022,7 @@ fn dashboard_queries_only_documented_metrics_and_covers_the_essentials() {
                         .unwrap_or(word);
                     assert!(
                         documented.contains(base),
-                        "{origin}: {word} is not in docs/metrics.md"
+                        "{origin}: {word} is not in README.md"
                     );
                     used.insert(base.to_string());
                 }
@@ -2272,11 +2272,11 @@ fn every_yaml_and_json_file_under_deploy_parses_and_is_checked() {
 
 #[test]
 fn replace_loki_mapping_names_only_real_options() {
-    let doc = read("docs/replace-loki.md");
+    let doc = read("README.md");
     let section = doc
-        .split("\n## ")
+        .split("\n### ")
         .find(|s| s.starts_with("Loki settings"))
-        .expect("docs/replace-loki.md has a \"## Loki settings\" section");
+        .expect("README.md has a \"### Loki settings\" section");
     let mut mapped = 0;
     for line in section.lines().filter(|l| l.starts_with("| `")) {
         let cells: Vec<&str> = line.split('|').map(str::trim).collect();
@@ -2288,13 +2288,13 @@ fn replace_loki_mapping_names_only_real_options() {
             let key = key.trim_start_matches("--").replace('-', "_");
             assert!(
                 CONFIG_KEYS.contains(&key.as_str()) || key == "config.file",
-                "docs/replace-loki.md maps a Loki setting to {option:?}, which kindling does not have"
+                "README.md maps a Loki setting to {option:?}, which kindling does not have"
             );
             mapped += 1;
         }
     }
     assert!(
         mapped >= 15,
-        "docs/replace-loki.md: the Loki mapping table names {mapped} options"
+        "README.md: the Loki mapping table names {mapped} options"
     );
 }

@@ -322,7 +322,11 @@ mod tests {
     fn interval_restarts_every_hour() {
         let h = SPLIT_INTERVAL;
         let dir = Direction::Forward;
-        let a = src("{a=\"1\"}", &[(h - 2, "x"), (h + 1, "y"), (h + 3, "z")], dir);
+        let a = src(
+            "{a=\"1\"}",
+            &[(h - 2, "x"), (h + 1, "y"), (h + 3, "z")],
+            dir,
+        );
         let out = merge(vec![a], dir, 10, 10).unwrap();
         let ts: Vec<_> = out.iter().map(|e| e.ts).collect();
         assert_eq!(ts, vec![h - 2, h + 1]);

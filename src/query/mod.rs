@@ -212,7 +212,11 @@ pub fn step_aligned_range(start: i64, end: i64, step: i64) -> (i64, i64) {
     let end_ms = end.div_euclid(MS);
     let first = start_ms - start_ms.rem_euclid(step_ms);
     let rem = end_ms.rem_euclid(step_ms);
-    let last = if rem == 0 { end_ms } else { end_ms.saturating_add(step_ms - rem) };
+    let last = if rem == 0 {
+        end_ms
+    } else {
+        end_ms.saturating_add(step_ms - rem)
+    };
     (first.saturating_mul(MS), last.saturating_mul(MS))
 }
 
@@ -374,7 +378,10 @@ mod tests {
             step_aligned_range(1_768_176_000 * S, 1_768_190_400 * S, 120_500_000_000),
             (1_768_175_909_500_000_000, 1_768_190_490 * S)
         );
-        assert_eq!(step_aligned_range(60 * S, 120 * S, 60 * S), (60 * S, 120 * S));
+        assert_eq!(
+            step_aligned_range(60 * S, 120 * S, 60 * S),
+            (60 * S, 120 * S)
+        );
     }
 
     #[test]
