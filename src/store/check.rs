@@ -8,13 +8,13 @@ use std::path::{Path, PathBuf};
 
 use super::batch::EntryBatch;
 use super::block::BlockDecoder;
-use super::chunk_file::{self, parse_chunk_file_name, DataFile};
+use super::chunk_file::{self, DataFile};
 use super::error::StoreError;
 use super::frame::{FrameLayout, FrameScanner, Scanned};
 use super::fsutil::map_file;
 use super::index::SealedIndex;
 use super::key::parse_day_name;
-use super::partition::{DATA_FILE, INDEX_FILE};
+use super::partition::classify_day;
 use super::wal::{list_segments, parse_segment_header, SEGMENT_HEADER_LEN};
 use super::wal_record::{RecordDecoder, WalRecord};
 
@@ -182,7 +182,7 @@ fn check_data_file(
             report.warn(path, at, "torn tail (truncated on the next start)");
         }
     }
-    let declared: std::collections::HashSet<u32> = s.streams.iter().map(|(id, _)| *id).collect();
+    let declared: std::collections::HashSet<u32> = s.streams.iter().map(|(id, _, _)| *id).collect();
     for b in &s.blocks {
         if declared.contains(&b.stream) {
             report.blocks += 1;
@@ -194,42 +194,20 @@ fn check_data_file(
 }
 
 fn check_day(dir: &Path, report: &mut CheckReport) -> Result<(), StoreError> {
-    let mut files: Vec<PathBuf> = fs::read_dir(dir)
-        .map_err(|e| StoreError::io("read directory", dir, e))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    files.sort();
-    let index_path = dir.join(INDEX_FILE);
-    let sealed = index_path.exists();
-    for f in &files {
-        let name = f.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if parse_chunk_file_name(name).is_some() {
-            if sealed {
-                report.warn(
-                    f,
-                    0,
-                    "chunk file left over from a completed seal (removed on the next start)",
-                );
-            } else {
-                check_data_file(f, false, report)?;
-            }
-        } else if name == DATA_FILE {
-            if sealed {
-                check_data_file(f, true, report)?;
-            } else {
-                report.warn(
-                    f,
-                    0,
-                    "data file of an interrupted seal (removed on the next start)",
-                );
-            }
-        } else if name.ends_with(".tmp") {
-            report.warn(f, 0, "temporary file (removed on the next start)");
-        } else if name != INDEX_FILE {
-            report.warn(f, 0, "unexpected file");
-        }
+    let files = classify_day(dir)?;
+    for (path, why) in &files.leftovers {
+        report.warn(path, 0, format!("{why} (removed on the next start)"));
     }
-    if sealed {
+    for path in &files.unexpected {
+        report.warn(path, 0, "unexpected file");
+    }
+    for (_, path) in &files.live_chunks {
+        check_data_file(path, false, report)?;
+    }
+    if let Some(g) = files.committed {
+        let index_path = dir.join(g.index_name());
+        let data_path = dir.join(g.data_name());
+        check_data_file(&data_path, true, report)?;
         report.files += 1;
         let index = match SealedIndex::open(&index_path) {
             Ok(ix) => ix,
@@ -238,7 +216,7 @@ fn check_day(dir: &Path, report: &mut CheckReport) -> Result<(), StoreError> {
                 return Ok(());
             }
         };
-        let data = DataFile::open(&dir.join(DATA_FILE))?;
+        let data = DataFile::open(&data_path)?;
         let mut dec = BlockDecoder::new();
         let mut buf = Vec::new();
         let mut batch = EntryBatch::new();

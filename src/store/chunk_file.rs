@@ -1,9 +1,9 @@
 //! Chunk files: the append-only data files of a day partition. A chunk
 //! file is a file header followed by frames (see `frame.rs`) of two kinds:
 //! STREAM frames declare a file-local stream id with its tenant and labels;
-//! BLOCK frames hold one encoded block of a declared stream. Open days
-//! append blocks to `c-NNNNNN.kc` files as heads are cut; sealing rewrites
-//! a day into one `data.kc` of the same format. Layout in
+//! BLOCK frames hold one encoded block of a declared stream. Days append
+//! blocks to `c-NNNNNN.kc` files as heads are cut; sealing rewrites a day
+//! into one `data-NNNNNN.kc` of the same format. Layout in
 //! `storage-format.md` ("Chunk file").
 
 use std::collections::HashSet;
@@ -188,6 +188,21 @@ impl DataFile {
     }
 }
 
+/// Appends a STREAM frame declaring `id` as `key`, with `seq` in its header.
+fn put_stream_frame(buf: &mut Vec<u8>, id: u32, key: &StreamKey, seq: u64) {
+    let mut body = Vec::new();
+    encode_stream_body(key, &mut body);
+    let h = FrameHeader {
+        kind: KIND_STREAM,
+        flags: 0,
+        stream: id,
+        seq,
+        len: 0,
+        body_crc: 0,
+    };
+    put_frame(buf, FrameLayout::Chunk, &h, &body);
+}
+
 /// Appends frames to one chunk file.
 #[derive(Debug)]
 pub struct ChunkWriter {
@@ -261,17 +276,7 @@ impl ChunkWriter {
         buf.clear();
         let declare = !self.declared.contains(&id);
         if declare {
-            let mut body = Vec::new();
-            encode_stream_body(key, &mut body);
-            let h = FrameHeader {
-                kind: KIND_STREAM,
-                flags: 0,
-                stream: id,
-                seq: 0,
-                len: 0,
-                body_crc: 0,
-            };
-            put_frame(&mut buf, FrameLayout::Chunk, &h, &body);
+            put_stream_frame(&mut buf, id, key, 0);
         }
         let mut locs = Vec::with_capacity(blocks.len());
         for (i, block) in blocks.iter().enumerate() {
@@ -311,6 +316,34 @@ impl ChunkWriter {
         Ok((locs, n))
     }
 
+    /// Declares stream `id` with a STREAM frame whose `seq` is `durable`
+    /// (data files: the highest WAL sequence whose entries of the stream
+    /// the file holds). A no-op when `id` is declared already.
+    pub fn declare_stream(
+        &mut self,
+        id: u32,
+        key: &StreamKey,
+        durable: u64,
+    ) -> Result<(), StoreError> {
+        if self.declared.contains(&id) {
+            return Ok(());
+        }
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.clear();
+        put_stream_frame(&mut buf, id, key, durable);
+        let res = self.file.write_all(&buf);
+        let n = buf.len() as u64;
+        self.buf = buf;
+        if let Err(e) = res {
+            let _ = self.file.set_len(self.len);
+            return Err(StoreError::io("write", &self.path, e));
+        }
+        self.len += n;
+        self.dirty = true;
+        self.declared.insert(id);
+        Ok(())
+    }
+
     /// fsyncs the file if anything was written since the last sync.
     pub fn sync(&mut self) -> Result<(), StoreError> {
         if self.dirty {
@@ -344,8 +377,9 @@ pub struct ScannedBlock {
 /// Everything a scan of a chunk file found.
 #[derive(Debug, Default)]
 pub struct ScannedFile {
-    /// File-local stream ids and their keys.
-    pub streams: Vec<(u32, StreamKey)>,
+    /// File-local stream ids, their keys and the `seq` of their STREAM
+    /// frames (0 in chunk files; the durable WAL sequence in data files).
+    pub streams: Vec<(u32, StreamKey, u64)>,
     /// Blocks in file order.
     pub blocks: Vec<ScannedBlock>,
     /// Damaged regions (offset, reason).
@@ -401,7 +435,7 @@ pub fn scan(path: &Path, full: bool) -> Result<ScannedFile, StoreError> {
                             Err(CodecError::Checksum("stream frame"))
                         };
                         match res {
-                            Ok(key) => out.streams.push((header.stream, key)),
+                            Ok(key) => out.streams.push((header.stream, key, header.seq)),
                             Err(e) => out.damaged.push((offset64, e)),
                         }
                     }
@@ -511,7 +545,7 @@ mod tests {
         let s = scan(&path, true).unwrap();
         assert_eq!(s.day, 20_000);
         assert!(s.damaged.is_empty() && s.torn_at.is_none());
-        assert_eq!(s.streams, vec![(0, key("a")), (1, key("b"))]);
+        assert_eq!(s.streams, vec![(0, key("a"), 0), (1, key("b"), 0)]);
         assert_eq!(
             s.blocks
                 .iter()

@@ -1,18 +1,19 @@
 //! Sealing a finished day: every stream's blocks (small, and overlapping
-//! where writes came out of order) are merged in time order and rewritten
-//! as large blocks, stream after stream, into one data file; then the label
-//! index is written once. Crash-safe by ordering: new files are written
-//! under temporary names, fsynced and renamed; the rename of the index file
-//! commits the seal; only then are the old chunk files deleted. A crash at
-//! any point leaves either the old open day or the sealed one (see
-//! `Partition::load`).
+//! where writes came out of order or late) are merged in time order with
+//! the day's previous generation, if any, and rewritten as large blocks,
+//! stream after stream, into the data file of a new generation; then its
+//! label index is written once. Crash-safe by ordering: new files are
+//! written under temporary names, fsynced and renamed; the rename of the
+//! index file commits the generation; only then are the consumed chunk
+//! files and the previous generation deleted. A crash at any point leaves
+//! either the old state or the new one (see `partition::classify_day`).
 
-use std::path::PathBuf;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use super::batch::EncodedBatch;
 use super::block::BlockEncoder;
-use super::chunk_file::{parse_chunk_file_name, ChunkWriter, DataFile};
+use super::chunk_file::{self, ChunkWriter, DataFile};
 use super::error::StoreError;
 use super::fsutil::{fsync_dir, rename_durable, tmp_path, write_atomic};
 use super::index::{write_index, BlockMeta, SealedIndex, SealedStream};
@@ -20,7 +21,7 @@ use super::iter::EntryIter;
 use super::key::StreamKey;
 use super::linecodec::LineEncoder;
 use super::metrics::StoreMetrics;
-use super::partition::{BlockRef, PartState, Partition, SealedPart, DATA_FILE, INDEX_FILE};
+use super::partition::{remove_if_exists, BlockRef, Generation, Partition, SealedPart};
 use crate::model::Direction;
 
 /// What a seal wrote.
@@ -72,69 +73,126 @@ fn flush_block(
     Ok(())
 }
 
-/// Seals an open day whose heads have all been cut. `target` is the
-/// uncompressed line bytes of an output block.
+/// One stream's input to a seal: its blocks from the previous generation
+/// and the consumed chunk files, and its durable WAL sequence.
+#[derive(Default)]
+struct SealInput {
+    blocks: Vec<BlockRef>,
+    durable: u64,
+}
+
+/// Collects the seal's inputs: the current generation's blocks (order key
+/// 0, position order) and every block of the chunk files numbered below
+/// `n`, read from the files themselves (a cut may have written a block
+/// that is not in the index yet).
+fn gather(part: &Partition, n: u32) -> Result<BTreeMap<StreamKey, SealInput>, StoreError> {
+    let mut streams: BTreeMap<StreamKey, SealInput> = BTreeMap::new();
+    let consumed = {
+        let st = part.state();
+        let mut consumed: Vec<(u32, Arc<DataFile>)> = st
+            .open
+            .files
+            .iter()
+            .filter(|(&f, _)| f < n)
+            .map(|(&f, d)| (f, Arc::clone(d)))
+            .collect();
+        consumed.sort_by_key(|c| c.0);
+        if let Some(b) = &st.base {
+            let corrupt = |e| StoreError::corrupt(part.dir.join(b.generation.index_name()), 0, e);
+            for id in 0..b.index.stream_count() {
+                let key = b.index.key(id).map_err(corrupt)?;
+                let durable = b.durable_seq(&key);
+                let blocks = b.index.blocks(id).map_err(corrupt)?;
+                let input = streams.entry(key).or_default();
+                input.durable = input.durable.max(durable);
+                input.blocks.extend(blocks.into_iter().map(|meta| BlockRef {
+                    file: Arc::clone(&b.data),
+                    meta: BlockMeta { order: 0, ..meta },
+                }));
+            }
+        }
+        consumed
+    };
+    for (f, file) in consumed {
+        let scanned = chunk_file::scan(&file.path, false)?;
+        let mut local: HashMap<u32, StreamKey> = HashMap::new();
+        for (lid, key, seq) in scanned.streams {
+            if f == 0 {
+                let input = streams.entry(key.clone()).or_default();
+                input.durable = input.durable.max(seq);
+            }
+            local.insert(lid, key);
+        }
+        for b in scanned.blocks {
+            // Damaged frames were reported when the file was loaded.
+            let Some(key) = local.get(&b.stream) else {
+                continue;
+            };
+            let input = streams.entry(key.clone()).or_default();
+            let order = if f == 0 { 0 } else { b.order };
+            input.durable = input.durable.max(order);
+            input.blocks.push(BlockRef {
+                file: Arc::clone(&file),
+                meta: BlockMeta {
+                    file: f,
+                    offset: b.loc.offset,
+                    len: b.loc.len,
+                    min_ts: b.header.min_ts,
+                    max_ts: b.header.max_ts,
+                    entries: b.header.entries,
+                    line_bytes: b.header.line_bytes,
+                    order,
+                },
+            });
+        }
+    }
+    Ok(streams)
+}
+
+/// Seals a day: merges its current generation (if any) and its chunk
+/// files into the next generation. Heads and later writes are not waited
+/// for: blocks cut from now on go to newer chunk files, which stay next to
+/// the new generation until the next seal. `target` is the uncompressed
+/// line bytes of an output block.
 pub fn seal(
     part: &Partition,
     target: usize,
     metrics: &Arc<StoreMetrics>,
 ) -> Result<SealStats, StoreError> {
-    part.close_writer()?;
-    let (mut streams, inputs) = {
-        let st = part.state();
-        let PartState::Open(o) = &*st else {
-            return Ok(SealStats::default());
-        };
-        let streams: Vec<(StreamKey, Vec<BlockRef>)> = o
-            .index
-            .streams()
-            .iter()
-            .filter(|s| !s.blocks.is_empty())
-            .map(|s| {
-                let blocks = s
-                    .blocks
-                    .iter()
-                    .filter_map(|m| {
-                        o.files.get(&m.file).map(|f| BlockRef {
-                            file: Arc::clone(f),
-                            meta: *m,
-                        })
-                    })
-                    .collect();
-                ((*s.key).clone(), blocks)
-            })
-            .collect();
-        let inputs: Vec<PathBuf> = o.files.values().map(|f| f.path.clone()).collect();
-        (streams, inputs)
-    };
-    streams.sort_by(|a, b| a.0.cmp(&b.0));
-    let data_path = part.dir.join(DATA_FILE);
+    let n = part.begin_seal()?;
+    let streams = gather(part, n)?;
+    let generation = Generation::Numbered(n);
+    let data_path = part.dir.join(generation.data_name());
     let tmp = tmp_path(&data_path);
-    if tmp.exists() {
-        std::fs::remove_file(&tmp).map_err(|e| StoreError::io("remove", &tmp, e))?;
-    }
+    remove_if_exists(&tmp)?;
     let mut w = ChunkWriter::create(&tmp, part.day)?;
     let mut stats = SealStats::default();
     let mut sealed: Vec<SealedStream> = Vec::with_capacity(streams.len());
+    let mut durable = HashMap::with_capacity(streams.len());
     let mut enc = BlockEncoder::new();
     let mut lines = LineEncoder::new();
     let mut acc = EncodedBatch::new();
     let mut order = Vec::new();
     let mut buf = Vec::new();
-    for (key, blocks) in streams {
-        stats.blocks_in += blocks.len();
+    for (key, input) in streams {
+        stats.blocks_in += input.blocks.len();
         let id = sealed.len() as u32;
         let mut metas = Vec::new();
         let mut it = EntryIter::new(
             Vec::new(),
-            blocks,
+            input.blocks,
             i64::MIN,
             i64::MAX,
             Direction::Forward,
             Arc::clone(metrics),
         );
+        let mut declared = false;
         while let Some(batch) = it.next_batch() {
             let batch = batch?;
+            if !declared && !batch.is_empty() {
+                w.declare_stream(id, &key, input.durable)?;
+                declared = true;
+            }
             for i in 0..batch.len() {
                 acc.push(&mut lines, batch.ts(i), batch.line(i), batch.metadata(i));
                 if acc.line_bytes() >= target as u64 {
@@ -150,6 +208,7 @@ pub fn seal(
         )?;
         if !metas.is_empty() {
             stats.blocks_out += metas.len();
+            durable.insert(key.clone(), input.durable);
             sealed.push(SealedStream { key, blocks: metas });
         }
     }
@@ -157,28 +216,19 @@ pub fn seal(
     w.sync()?;
     drop(w);
     rename_durable(&tmp, &data_path)?;
-    let index_path = part.dir.join(INDEX_FILE);
+    let index_path = part.dir.join(generation.index_name());
     write_atomic(&index_path, &write_index(part.day, &sealed))?;
-    // Committed. Switch readers over, then drop the old files.
+    // Committed. Switch readers over, then drop the files it replaces.
     let index = SealedIndex::open(&index_path)?;
     let data = Arc::new(DataFile::open(&data_path)?);
-    *part.state_mut() = PartState::Sealed(SealedPart { index, data });
-    let mut removed = false;
-    for p in inputs {
-        let is_chunk = p
-            .file_name()
-            .and_then(|n| n.to_str())
-            .and_then(parse_chunk_file_name)
-            .is_some();
-        if is_chunk {
-            match std::fs::remove_file(&p) {
-                Ok(()) => removed = true,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(StoreError::io("remove", &p, e)),
-            }
-        }
+    let doomed = part.install_seal(
+        n,
+        SealedPart::with_durable(index, data, generation, durable),
+    );
+    for p in &doomed {
+        remove_if_exists(p)?;
     }
-    if removed {
+    if !doomed.is_empty() {
         fsync_dir(&part.dir)?;
     }
     StoreMetrics::add(&metrics.days_sealed, 1);

@@ -65,9 +65,6 @@ pub enum StoreError {
     /// The store was closed; no more writes are accepted.
     #[error("store is closed")]
     Closed,
-    /// A day that was sealed or dropped cannot take more blocks.
-    #[error("day {0} takes no more writes (sealed or dropped)")]
-    DayClosed(String),
 }
 
 impl StoreError {

@@ -17,7 +17,8 @@ use crate::model::PushStream;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RejectReason {
     /// Older than the stream's out-of-order window allows (or in a day that
-    /// is already sealed). Loki's message is built from these timestamps.
+    /// retention already dropped). Loki's message is built from these
+    /// timestamps.
     TooFarBehind {
         /// The entry's timestamp.
         ts: i64,
@@ -126,6 +127,9 @@ pub enum CutPolicy {
     },
     /// Every head of one day.
     Day(i32),
+    /// Every head of one day holding an entry from a WAL record up to this
+    /// sequence number (the heads that existed when a seal began).
+    DayBefore(i32, u64),
     /// Every head holding an entry from a WAL record up to this sequence
     /// number (every head that existed when a flush began).
     Before(u64),
@@ -159,8 +163,9 @@ pub struct Ingest {
     streams: HashMap<Arc<StreamKey>, StreamState>,
     per_tenant: HashMap<String, usize>,
     head_bytes: usize,
-    /// Days up to this one are sealed (or being sealed): no more writes.
-    pub sealed_through: Option<i32>,
+    /// Days up to this one are closed: dropped by retention (or being
+    /// dropped), or sealed by an older build. No more writes.
+    pub closed_through: Option<i32>,
     next_cut: u64,
     enc: LineEncoder,
     /// The entries of the append being staged, in WAL record order.
@@ -175,8 +180,8 @@ pub struct Ingest {
 /// Most emptied head buffers kept for reuse.
 const SPARE_BATCHES: usize = 4;
 
-/// Registers a stream in a day's index: `Ok(None)` if the day is sealed.
-pub type Register<'a> = dyn FnMut(i32, &Arc<StreamKey>) -> Result<Option<u32>, StoreError> + 'a;
+/// Registers a stream in a day's index and returns its id there.
+pub type Register<'a> = dyn FnMut(i32, &Arc<StreamKey>) -> Result<u32, StoreError> + 'a;
 
 fn has_duplicate(batch: &EncodedBatch, rec: &EncodedBatch, r: usize) -> bool {
     let ts = rec.ts(r);
@@ -197,7 +202,7 @@ impl Ingest {
             streams: HashMap::new(),
             per_tenant: HashMap::new(),
             head_bytes: 0,
-            sealed_through: None,
+            closed_through: None,
             next_cut: 1,
             enc: LineEncoder::new(),
             record: EncodedBatch::new(),
@@ -216,7 +221,7 @@ impl Ingest {
         self.streams.len()
     }
 
-    /// Decides what to store of `streams` (window, sealed days, stream
+    /// Decides what to store of `streams` (window, closed days, stream
     /// limit, duplicates) and stages the accepted entries in `self.record`.
     pub fn stage(
         &mut self,
@@ -229,7 +234,7 @@ impl Ingest {
         self.record.clear();
         let mut out = AppendOutcome::default();
         let mut staged: Vec<Staged> = Vec::new();
-        let unsealed_from = self.sealed_through.map(|d| day_start(d + 1));
+        let open_from = self.closed_through.map(|d| day_start(d + 1));
         for (si, ps) in streams.iter().enumerate() {
             let key = StreamKey {
                 tenant: tenant.to_string(),
@@ -269,7 +274,7 @@ impl Ingest {
             let mut days: Vec<(i32, u32)> = state.heads.iter().map(|h| (h.day, h.id)).collect();
             for (ei, e) in ps.entries.iter().enumerate() {
                 let window_floor = newest.saturating_sub(limits.window_ns);
-                let oldest = match unsealed_from {
+                let oldest = match open_from {
                     Some(u) if newest == i64::MIN => u,
                     Some(u) => window_floor.max(u),
                     None => window_floor,
@@ -287,20 +292,7 @@ impl Ingest {
                 }
                 let day = day_of(e.ts);
                 if !days.iter().any(|(d, _)| *d == day) {
-                    match register(day, &key)? {
-                        Some(id) => days.push((day, id)),
-                        None => {
-                            out.rejected.push(Rejected {
-                                stream: si,
-                                entry: ei,
-                                reason: RejectReason::TooFarBehind {
-                                    ts: e.ts,
-                                    oldest_acceptable: day_start(day + 1).max(window_floor),
-                                },
-                            });
-                            continue;
-                        }
-                    }
+                    days.push((day, register(day, &key)?));
                 }
                 self.record.push(
                     &mut self.enc,
@@ -428,6 +420,7 @@ impl Ingest {
                             || now.saturating_sub(state.last_append_ns) >= idle
                     }
                     CutPolicy::Day(d) => h.day == d,
+                    CutPolicy::DayBefore(d, seq) => h.day == d && h.first_seq <= seq,
                     CutPolicy::Before(seq) => h.first_seq <= seq,
                 };
                 if pick {
@@ -571,13 +564,17 @@ impl Ingest {
             .any(|h| day.is_none_or(|d| h.day == d))
     }
 
-    /// True when some head (open or frozen) still holds an entry from a
-    /// WAL record up to `seq`.
-    pub fn has_data_before(&self, seq: u64) -> bool {
-        self.streams.values().flat_map(|s| &s.heads).any(|h| {
-            (!h.active.is_empty() && h.first_seq <= seq)
-                || h.frozen.as_ref().is_some_and(|f| f.first_seq <= seq)
-        })
+    /// True when some head (open or frozen) of `day` (of any day when
+    /// `None`) still holds an entry from a WAL record up to `seq`.
+    pub fn has_data_before(&self, day: Option<i32>, seq: u64) -> bool {
+        self.streams
+            .values()
+            .flat_map(|s| &s.heads)
+            .filter(|h| day.is_none_or(|d| h.day == d))
+            .any(|h| {
+                (!h.active.is_empty() && h.first_seq <= seq)
+                    || h.frozen.as_ref().is_some_and(|f| f.first_seq <= seq)
+            })
     }
 
     /// Forgets streams without heads that have been idle for `idle`.
@@ -729,7 +726,7 @@ mod tests {
         let mut next = 0u32;
         let mut reg = |_d: i32, _k: &Arc<StreamKey>| {
             next += 1;
-            Ok(Some(next))
+            Ok(next)
         };
         ing.stage("fake", &streams, LIMITS, 0, &mut reg).unwrap()
     }
@@ -832,9 +829,9 @@ mod tests {
     }
 
     #[test]
-    fn sealed_days_reject() {
+    fn closed_days_reject() {
         let mut ing = Ingest::new();
-        ing.sealed_through = Some(0);
+        ing.closed_through = Some(0);
         let day = crate::store::key::DAY_NS;
         let (_, out) = stage(
             &mut ing,

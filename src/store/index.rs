@@ -162,6 +162,27 @@ impl MemIndex {
         }
     }
 
+    /// Raises the durable WAL sequence of stream `id` to at least `seq`
+    /// (for blocks whose order key is not a WAL sequence).
+    pub fn note_durable(&mut self, id: u32, seq: u64) {
+        if let Some(s) = self.streams.get_mut(id as usize) {
+            s.durable_seq = s.durable_seq.max(seq);
+        }
+    }
+
+    /// Drops the blocks whose file `keep` rejects. Streams and their ids
+    /// stay (heads and chunk writers refer to them by id).
+    pub fn retain_files(&mut self, keep: impl Fn(u32) -> bool) {
+        for s in &mut self.streams {
+            s.blocks.retain(|m| keep(m.file));
+        }
+    }
+
+    /// True when some stream has a block.
+    pub fn has_blocks(&self) -> bool {
+        self.streams.iter().any(|s| !s.blocks.is_empty())
+    }
+
     /// Stream `id`.
     pub fn stream(&self, id: u32) -> Option<&MemStream> {
         self.streams.get(id as usize)

@@ -9,7 +9,8 @@
 //!        -> head (split lines per stream and day)
 //!        -> cut: block (columnar codec) appended to the day's chunk_file,
 //!                index (roaring postings) updated
-//! maintenance -> compact (seal finished days), retention (drop old days)
+//! maintenance -> compact (seal finished days, re-seal days that took late
+//!                writes), retention (drop old days)
 //! read   -> index selects streams -> iter merges blocks and heads
 //! ```
 //!
@@ -183,8 +184,9 @@ struct IngestSide {
 /// Everything but the WAL: what recovery needs before the WAL writer
 /// exists.
 struct Core {
-    /// Days up to this one were sealed or dropped before this process
-    /// started: WAL records naming them are skipped.
+    /// Days up to this one were closed (dropped, or sealed by an older
+    /// build) before this process started: WAL records naming them are
+    /// skipped.
     closed_at_open: Option<i32>,
     cfg: StoreConfig,
     metrics: Arc<StoreMetrics>,
@@ -234,13 +236,10 @@ impl Core {
         Ok(p)
     }
 
-    /// Registers `key` in `day`'s index; `None` when the day is sealed.
-    fn register(&self, day: i32, key: &Arc<StreamKey>) -> Result<Option<u32>, StoreError> {
-        let p = self.partition_for(day)?;
-        if p.was_sealed() {
-            return Ok(None);
-        }
-        Ok(p.stream_id(key))
+    /// Registers `key` in `day`'s index (sealed days too: late writes
+    /// reopen them) and returns its id there.
+    fn register(&self, day: i32, key: &Arc<StreamKey>) -> Result<u32, StoreError> {
+        Ok(self.partition_for(day)?.stream_id(key))
     }
 
     fn publish_gauges(&self, ing: &Ingest) {
@@ -379,7 +378,7 @@ impl Core {
     }
 
     /// Applies one replayed WAL record: entries already durable in a block
-    /// (or in a sealed day) are skipped, the rest go back into heads.
+    /// or a sealed generation are skipped, the rest go back into heads.
     fn replay_record(&self, seq: u64, rec: &WalRecord, now: i64) -> Result<(), StoreError> {
         let mut side = lock(&self.ingest);
         let ing = &mut side.ingest;
@@ -401,18 +400,12 @@ impl Core {
                     continue;
                 }
                 let p = self.partition_for(day)?;
-                match p.durable_seq(&key) {
-                    Some(d) if seq > d => {}
-                    _ => continue,
+                if seq <= p.durable_seq(&key) {
+                    continue;
                 }
                 let k = key_in_map.get_or_insert_with(|| ing.stage_replayed(&key, now));
                 if !days.iter().any(|(d, _)| *d == day) {
-                    let id = match ing.head_id(k, day) {
-                        Some(id) => id,
-                        None => p
-                            .stream_id(k)
-                            .ok_or_else(|| StoreError::DayClosed(day_name(day)))?,
-                    };
+                    let id = ing.head_id(k, day).unwrap_or_else(|| p.stream_id(k));
                     days.push((day, id));
                 }
                 let (record, enc) = ing.record_and_encoder();
@@ -459,14 +452,20 @@ impl Store {
                 parts.insert(day, Arc::new(Partition::load(e.path(), day, &metrics)?));
             }
         }
-        let closed = retention::read_closed(&days_dir);
-        let mut ingest = Ingest::new();
-        ingest.sealed_through = parts
+        // Days sealed by an older build hold no WAL sequences: they stay
+        // closed, recorded before anything can rewrite them.
+        let recorded = retention::read_closed(&days_dir);
+        let closed = parts
             .values()
-            .filter(|p| p.was_sealed())
+            .filter(|p| p.is_legacy())
             .map(|p| p.day)
-            .chain(closed)
+            .chain(recorded)
             .max();
+        if let Some(day) = closed.filter(|_| closed != recorded) {
+            retention::write_closed(&days_dir, day)?;
+        }
+        let mut ingest = Ingest::new();
+        ingest.closed_through = closed;
         let max_block_seq = parts.values().map(|p| p.max_seq()).max().unwrap_or(0);
         let core = Arc::new(Core {
             closed_at_open: closed,
@@ -494,6 +493,14 @@ impl Store {
                 }
             }
         })?;
+        for p in core
+            .partitions
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+        {
+            p.release_replay_state();
+        }
         let next_seq = outcome.last_seq.max(max_block_seq) + 1;
         let existing = wal::list_segments(&wal_dir)?;
         let wal = Arc::new(Wal::create(
@@ -622,8 +629,9 @@ impl Store {
         // Heads appends open meanwhile are not waited for, so a flush ends
         // under constant ingest.
         let upto = self.wal.next_seq().saturating_sub(1);
-        self.core
-            .cut_until_done(CutPolicy::Before(upto), |ing| !ing.has_data_before(upto))?;
+        self.core.cut_until_done(CutPolicy::Before(upto), |ing| {
+            !ing.has_data_before(None, upto)
+        })?;
         self.truncate_wal(true)?;
         self.core.release_memory_if_idle();
         Ok(())
@@ -674,26 +682,37 @@ impl Store {
             .collect();
         let expired = retention::expired(parts.iter().map(|p| p.day), now_ns, core.cfg.retention);
         for p in &parts {
-            let is_expired = expired.contains(&p.day);
-            let finished = p.day < today && now_ns >= day_start(p.day + 1).saturating_add(window);
-            if p.is_sealed() || !(finished || p.was_sealed() || is_expired) {
+            if expired.contains(&p.day) {
+                // From here on the day takes no writes; its heads are cut
+                // (and dropped with it).
+                {
+                    let mut side = lock(&core.ingest);
+                    let ct = &mut side.ingest.closed_through;
+                    *ct = Some(ct.map_or(p.day, |d| d.max(p.day)));
+                }
+                core.cut_until_done(CutPolicy::Day(p.day), |ing| !ing.has_heads(Some(p.day)))?;
                 continue;
             }
-            // From here on the day takes no writes; its heads are cut.
-            {
-                let mut side = lock(&core.ingest);
-                let st = &mut side.ingest.sealed_through;
-                *st = Some(st.map_or(p.day, |d| d.max(p.day)));
+            let finished = p.day < today && now_ns >= day_start(p.day + 1).saturating_add(window);
+            if !p.needs_seal(finished) {
+                continue;
             }
-            core.cut_until_done(CutPolicy::Day(p.day), |ing| !ing.has_heads(Some(p.day)))?;
-            if !is_expired {
-                compact::seal(p, core.cfg.chunk_target_size, &core.metrics)?;
-                report.days_sealed.push(day_name(p.day));
+            // A sealed day still taking late writes is sealed again once
+            // they have been cut (by age or idleness), not on every run.
+            if p.has_base() && lock(&core.ingest).ingest.has_heads(Some(p.day)) {
+                continue;
             }
+            let upto = self.wal.next_seq().saturating_sub(1);
+            core.cut_until_done(CutPolicy::DayBefore(p.day, upto), |ing| {
+                !ing.has_data_before(Some(p.day), upto)
+            })?;
+            compact::seal(p, core.cfg.chunk_target_size, &core.metrics)?;
+            report.days_sealed.push(day_name(p.day));
         }
-        let closed = lock(&core.ingest).ingest.sealed_through;
-        if let Some(day) = closed {
-            retention::write_closed(&core.days_dir(), day)?;
+        if !expired.is_empty() {
+            if let Some(day) = lock(&core.ingest).ingest.closed_through {
+                retention::write_closed(&core.days_dir(), day)?;
+            }
         }
         for day in expired {
             let removed = core
