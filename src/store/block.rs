@@ -639,6 +639,31 @@ impl BlockDecoder {
         Ok(h)
     }
 
+    /// Reads the structured-metadata name table of `block` (the whole
+    /// block) into `names` (replacing its contents; empty when the block
+    /// has no metadata column). Decodes no other column.
+    pub fn metadata_names(
+        &mut self,
+        block: &[u8],
+        names: &mut Vec<String>,
+    ) -> Result<BlockHeader, CodecError> {
+        let h = BlockHeader::parse(block)?;
+        names.clear();
+        self.unpack(&h, block, ColumnKind::Metadata)?;
+        if h.column(ColumnKind::Metadata).is_none() {
+            return Ok(h);
+        }
+        let raw = &self.bufs[ColumnKind::Metadata as usize - 1];
+        let mut r = Reader::new(raw);
+        let n = r.len(raw.len(), "metadata names")?;
+        for _ in 0..n {
+            let name = std::str::from_utf8(r.len_bytes("metadata name")?)
+                .map_err(|_| CodecError::Invalid("metadata name"))?;
+            names.push(name.to_string());
+        }
+        Ok(h)
+    }
+
     /// Decodes a whole block into `batch` (replacing its contents).
     pub fn decode(
         &mut self,

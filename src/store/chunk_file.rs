@@ -12,7 +12,7 @@ use std::io::Write;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
-use super::block::{BlockHeader, MAX_HEADER_LEN};
+use super::block::{BlockDecoder, BlockHeader, ColumnKind, MAX_HEADER_LEN};
 use super::error::{CodecError, StoreError};
 use super::frame::{
     parse_header, put_frame, FrameHeader, FrameLayout, FrameScanner, Scanned, CHUNK_FRAME_HEADER,
@@ -184,6 +184,41 @@ impl DataFile {
             buf.truncate(CHUNK_FRAME_HEADER + prefix);
         }
         buf.drain(..CHUNK_FRAME_HEADER);
+        Ok(())
+    }
+}
+
+impl DataFile {
+    /// The structured-metadata names of the BLOCK frame at `offset` (whose
+    /// total length is `len`) into `names`. Reads only the block header
+    /// when the block has no metadata column, else the whole block, whose
+    /// line columns stay undecoded.
+    pub fn read_metadata_names(
+        &self,
+        offset: u64,
+        len: u32,
+        buf: &mut Vec<u8>,
+        decoder: &mut BlockDecoder,
+        names: &mut Vec<String>,
+    ) -> Result<(), StoreError> {
+        names.clear();
+        let corrupt = |e| StoreError::corrupt(&self.path, offset, e);
+        let want = (CHUNK_FRAME_HEADER + MAX_HEADER_LEN).min(len as usize);
+        self.read_at(offset, want, buf)?;
+        let h = parse_header(buf, FrameLayout::Chunk).map_err(corrupt)?;
+        if h.kind != KIND_BLOCK || CHUNK_FRAME_HEADER + h.len as usize != len as usize {
+            return Err(corrupt(CodecError::Invalid("block frame")));
+        }
+        let bh =
+            BlockHeader::parse(buf.get(CHUNK_FRAME_HEADER..).unwrap_or(&[])).map_err(corrupt)?;
+        if !bh
+            .column_sizes()
+            .any(|(kind, _, _)| kind == ColumnKind::Metadata as u8)
+        {
+            return Ok(());
+        }
+        self.read_block(offset, len, buf)?;
+        decoder.metadata_names(buf, names).map_err(corrupt)?;
         Ok(())
     }
 }

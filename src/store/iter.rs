@@ -10,6 +10,7 @@
 //! block's WAL sequence (its cut order), so equal timestamps keep insertion
 //! order, and backward iteration is exactly forward reversed.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use super::batch::{DecodeScratch, EncodedBatch, EntryBatch};
@@ -259,6 +260,54 @@ impl EntryIter {
             }
         }
         st
+    }
+
+    /// Names of the structured metadata carried by entries in the range,
+    /// sorted: exact for heads; per block for blocks (a block overlapping
+    /// the range counts whole, so the answer may hold names of entries just
+    /// outside the range, never fewer). Decodes no line data: a block
+    /// costs its header, plus its metadata column when it has one. A
+    /// damaged block is reported and skipped, as reads skip it. Use before
+    /// or instead of iterating.
+    pub fn metadata_names(&mut self) -> Result<Vec<String>, StoreError> {
+        if let Some(e) = self.pending_error.take() {
+            return Err(e);
+        }
+        let mut out: BTreeSet<String> = BTreeSet::new();
+        let mut names = Vec::new();
+        let mut failed = Vec::new();
+        for s in self.clusters.iter().skip(self.next).flatten() {
+            match &s.kind {
+                SourceKind::Mem(m) => {
+                    for i in 0..m.len() {
+                        if !(self.start..self.end).contains(&m.ts(i)) {
+                            continue;
+                        }
+                        for (n, _) in m.meta().get(i) {
+                            if !out.contains(n) {
+                                out.insert(n.to_string());
+                            }
+                        }
+                    }
+                }
+                SourceKind::Block(b) => {
+                    match b.file.read_metadata_names(
+                        b.meta.offset,
+                        b.meta.len,
+                        &mut self.read_buf,
+                        &mut self.decoder,
+                        &mut names,
+                    ) {
+                        Ok(()) => out.extend(names.drain(..)),
+                        Err(e) => failed.push(e),
+                    }
+                }
+            }
+        }
+        for e in &failed {
+            self.damaged(e);
+        }
+        Ok(out.into_iter().collect())
     }
 
     fn damaged(&self, e: &StoreError) {

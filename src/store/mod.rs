@@ -837,6 +837,22 @@ impl Store {
         EntryIter::new(heads, blocks, start, end, dir, metrics)
     }
 
+    /// Structured-metadata names carried by entries of `stream` in
+    /// `[start, end)`, sorted, from heads and blocks without decoding line
+    /// data (see [`EntryIter::metadata_names`]: per block, so possibly a
+    /// superset near the range ends). Empty means no entry in range has
+    /// structured metadata, so block summaries can answer counts for
+    /// series whose labels must not depend on it.
+    pub fn metadata_names(
+        &self,
+        stream: &StreamRef,
+        start: i64,
+        end: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        self.entries(stream, start, end, Direction::Forward)
+            .metadata_names()
+    }
+
     /// Chunk (block), byte and entry totals of `stream` over `[start, end)`
     /// from block headers and heads, without decompressing.
     pub fn stream_stats(
@@ -868,6 +884,82 @@ mod tests {
         is::<Store>();
         is::<EntryIter>();
         is::<batch::EncodedBatch>();
+    }
+
+    #[test]
+    fn metadata_names_from_heads_blocks_and_sealed_days() {
+        use crate::model::{Entry, Label};
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::open(StoreConfig {
+            dir: tmp.path().to_path_buf(),
+            wal_sync_interval: Duration::ZERO,
+            ..Default::default()
+        })
+        .unwrap();
+        const H: i64 = 3_600_000_000_000;
+        let day0 = 20_000 * key::DAY_NS;
+        let entry = |ts: i64, meta: &[(&str, &str)]| Entry {
+            ts,
+            line: format!("line at {ts}"),
+            metadata: meta.iter().map(|(n, v)| Label::new(*n, *v)).collect(),
+        };
+        let push = |app: &str, entries: Vec<Entry>| PushStream {
+            labels: Labels::from_pairs([("app", app)]),
+            entries,
+        };
+        // `plain` has none; `lvl` carries detected_level on every entry;
+        // `trace` carries trace_id only on entries from 12:00 on, written
+        // after its 10:00 entries were cut into a block of their own.
+        let plain = push("plain", (0..20).map(|i| entry(day0 + i, &[])).collect());
+        let lvl = push(
+            "lvl",
+            (0..20)
+                .map(|i| entry(day0 + i, &[("detected_level", "info")]))
+                .collect(),
+        );
+        let early = push(
+            "trace",
+            (0..20)
+                .map(|i| entry(day0 + 10 * H + i * H / 10, &[]))
+                .collect(),
+        );
+        store.append("fake", &[plain, lvl, early]).unwrap();
+        store.flush().unwrap();
+        let late = push(
+            "trace",
+            (0..20)
+                .map(|i| entry(day0 + 12 * H + i, &[("trace_id", "abc")]))
+                .collect(),
+        );
+        store.append("fake", &[late]).unwrap();
+        let sref = |app: &str| StreamRef {
+            tenant: "fake".to_string(),
+            labels: Labels::from_pairs([("app", app)]),
+        };
+        let check = |store: &Store, one_trace_block: bool| {
+            let names = |app: &str, s: i64, e: i64| store.metadata_names(&sref(app), s, e).unwrap();
+            let end = day0 + key::DAY_NS;
+            assert!(names("plain", day0, end).is_empty());
+            assert_eq!(names("lvl", day0, end), ["detected_level"]);
+            assert!(names("lvl", day0 + H, end).is_empty());
+            assert_eq!(names("trace", day0, end), ["trace_id"]);
+            assert_eq!(names("trace", day0 + 12 * H, end), ["trace_id"]);
+            // Blocks answer whole: once sealed into one block, the early
+            // range reports the name too (a superset, never fewer).
+            let early = names("trace", day0, day0 + 12 * H);
+            if one_trace_block {
+                assert_eq!(early, ["trace_id"]);
+            } else {
+                assert!(early.is_empty(), "{early:?}");
+            }
+        };
+        // Heads and blocks; then blocks only; then a sealed day.
+        check(&store, false);
+        store.flush().unwrap();
+        check(&store, false);
+        let r = store.maintenance(day0 + 2 * key::DAY_NS).unwrap();
+        assert_eq!(r.days_sealed.len(), 1);
+        check(&store, true);
     }
 
     #[test]
