@@ -241,6 +241,9 @@ pub fn first_entries(
     if let Some(e) = lock(&shared.error).take() {
         return Err(e);
     }
+    // A candidate's rank reads only its time, label string, stream and
+    // position, none of which the labels' lazily filled caches can change.
+    #[allow(clippy::mutable_key_type)]
     let set = std::mem::take(&mut lock(&shared.candidates).set);
     Ok(set
         .into_iter()
@@ -293,7 +296,7 @@ mod tests {
                 .map(|&(t, l)| Entry {
                     ts: 1_795_449_600_000_000_000 + i64::from(t) * 1_000_000_000,
                     line: format!("line {}", l % 4),
-                    metadata: vec![Label::new("m", &(l % 2).to_string())],
+                    metadata: vec![Label::new("m", (l % 2).to_string())],
                 })
                 .collect();
             entries.sort_by_key(|e| e.ts);
