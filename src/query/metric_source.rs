@@ -92,10 +92,12 @@ impl SampleSource for StoreSampleSource<'_> {
             .store
             .streams(self.tenants, &log.selector, start, end)
             .map_err(|e| EvalError::Source(e.to_string()))?;
+        let extractor = self.extractor(req.range);
         Ok(Box::new(StoreSamples {
             store: self.store,
             budget: self.budget,
-            extractor: self.extractor(req.range),
+            line_free: extractor.line_free_value(),
+            extractor,
             streams: streams.into_iter(),
             start,
             end,
@@ -109,9 +111,10 @@ impl SampleSource for StoreSampleSource<'_> {
 struct Current {
     iter: EntryIter,
     extractor: StreamSampleExtractor,
-    ids: HashMap<*const LabelsResult, u32>,
-    /// Kept alive so the pointers in `ids` stay unique.
-    held: Vec<Arc<LabelsResult>>,
+    series: SeriesIds,
+    /// The structured metadata of the last entry run through the extractor
+    /// and the series it gave (only when samples are line free).
+    last_metadata: Option<(Vec<(String, String)>, u32)>,
 }
 
 struct StoreSamples<'a> {
@@ -123,6 +126,9 @@ struct StoreSamples<'a> {
     end: i64,
     current: Option<Current>,
     pending: VecDeque<SampleItem>,
+    /// The sample of an entry from its line length, when the range has no
+    /// pipeline stages (see [`SampleExtractor::line_free_value`]).
+    line_free: Option<fn(usize) -> f64>,
 }
 
 impl StoreSamples<'_> {
@@ -135,8 +141,8 @@ impl StoreSamples<'_> {
                 .store
                 .entries(&s, self.start, self.end, Direction::Forward),
             extractor: self.extractor.for_stream(&s.labels),
-            ids: HashMap::new(),
-            held: Vec::new(),
+            series: SeriesIds::default(),
+            last_metadata: None,
         });
         true
     }
@@ -147,7 +153,13 @@ impl StoreSamples<'_> {
         let Some(cur) = self.current.as_mut() else {
             return Ok(false);
         };
-        let Some(next) = cur.iter.next_batch() else {
+        let Current {
+            iter,
+            extractor,
+            series,
+            last_metadata,
+        } = cur;
+        let Some(next) = iter.next_batch() else {
             return Ok(false);
         };
         let batch = next.map_err(|e| EvalError::Source(e.to_string()))?;
@@ -160,28 +172,59 @@ impl StoreSamples<'_> {
             let ts = batch.ts(i);
             md.clear();
             md.extend(batch.metadata(i));
-            let Some((value, labels)) = cur.extractor.process(ts, batch.line(i), &md) else {
-                continue;
-            };
-            passed += 1;
-            let ptr = Arc::as_ptr(&labels);
-            let id = match cur.ids.get(&ptr) {
-                Some(id) => *id,
-                None => {
-                    let id = cur.ids.len() as u32;
-                    cur.ids.insert(ptr, id);
-                    self.pending.push_back(SampleItem::Series {
-                        id,
-                        labels: Arc::new(labels.all().clone()),
-                    });
-                    cur.held.push(labels);
-                    id
+            // Without pipeline stages an entry's labels follow from its
+            // metadata alone: reuse the previous entry's when it is the same.
+            let (value, id) = match (self.line_free, &*last_metadata) {
+                (Some(value_of), Some((last, id))) if same_metadata(last, &md) => {
+                    (value_of(batch.line_len(i)), *id)
+                }
+                _ => {
+                    let Some((value, labels)) = extractor.process(ts, batch.line(i), &md) else {
+                        continue;
+                    };
+                    let id = series.declare(labels, &mut self.pending);
+                    if self.line_free.is_some() {
+                        let owned = md.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+                        *last_metadata = Some((owned.collect(), id));
+                    }
+                    (value, id)
                 }
             };
+            passed += 1;
             self.pending.push_back(SampleItem::Sample { id, ts, value });
         }
         self.budget.passed(passed);
         Ok(true)
+    }
+}
+
+fn same_metadata(a: &[(String, String)], b: &[(&str, &str)]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|((k, v), (l, w))| k == l && v == w)
+}
+
+/// The series ids given to the label sets of one stream.
+#[derive(Default)]
+struct SeriesIds {
+    ids: HashMap<*const LabelsResult, u32>,
+    /// Kept alive so the pointers in `ids` stay unique.
+    held: Vec<Arc<LabelsResult>>,
+}
+
+impl SeriesIds {
+    /// The series id of `labels`, declared in `pending` the first time.
+    fn declare(&mut self, labels: Arc<LabelsResult>, pending: &mut VecDeque<SampleItem>) -> u32 {
+        let ptr = Arc::as_ptr(&labels);
+        if let Some(id) = self.ids.get(&ptr) {
+            return *id;
+        }
+        let id = self.ids.len() as u32;
+        self.ids.insert(ptr, id);
+        pending.push_back(SampleItem::Series {
+            id,
+            labels: Arc::new(labels.all().clone()),
+        });
+        self.held.push(labels);
+        id
     }
 }
 
