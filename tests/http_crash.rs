@@ -61,7 +61,7 @@ fn pusher(
         let lines: Vec<String> = (seq..seq + PER_PUSH)
             .map(|k| line(round, thread, k))
             .collect();
-        let es: Vec<(i64, &str, &[(&str, &str)])> = lines
+        let es: Vec<ProtoEntry> = lines
             .iter()
             .zip(seq..)
             .map(|(l, k)| (base + k * 1000, l.as_str(), &[][..]))
@@ -142,7 +142,9 @@ fn crash_rounds(args: &[&str], rounds: usize, seed: u64) {
     let tmp = tempfile::tempdir().expect("tempdir");
     let data = tmp.path().join("data");
     let mut server = Server::start_in(&data, args);
-    let mut history: Vec<(usize, i64, Vec<Arc<Mutex<Sent>>>)> = Vec::new();
+    // (round, base timestamp, what each thread sent)
+    type Round = (usize, i64, Vec<Arc<Mutex<Sent>>>);
+    let mut history: Vec<Round> = Vec::new();
     let t0 = Instant::now();
     for round in 0..rounds {
         let base = now_ns() - 30 * 60 * SEC;

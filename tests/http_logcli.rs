@@ -50,7 +50,7 @@ fn setup() -> Setup {
     let server = Server::start(&[]);
     let base = (now_ns() - 30 * 60 * SEC) / SEC * SEC; // whole second
     let entries = pager_entries(base, 250);
-    let es: Vec<(i64, &str, &[(&str, &str)])> = entries
+    let es: Vec<ProtoEntry> = entries
         .iter()
         .map(|(t, l)| (*t, l.as_str(), &[][..]))
         .collect();
@@ -377,7 +377,7 @@ fn metadata_endpoints_are_fast() {
                 let lines: Vec<String> = (0..40)
                     .map(|k| format!("stream {i} line {k} some text"))
                     .collect();
-                let es: Vec<(i64, &str, &[(&str, &str)])> = lines
+                let es: Vec<ProtoEntry> = lines
                     .iter()
                     .enumerate()
                     .map(|(k, l)| (base + k as i64 * SEC, l.as_str(), &[][..]))
@@ -393,7 +393,8 @@ fn metadata_endpoints_are_fast() {
         (now_ns() + 60 * SEC).to_string(),
     );
     let range = [("start", a.as_str()), ("end", b.as_str())];
-    let cases: Vec<(&str, Vec<(&str, &str)>, usize)> = vec![
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, usize);
+    let cases: Vec<Case> = vec![
         ("/loki/api/v1/labels", range.to_vec(), 5),
         ("/loki/api/v1/label/pod/values", range.to_vec(), 100),
         ("/loki/api/v1/label/app/values", range.to_vec(), 20),

@@ -34,7 +34,7 @@ fn push_bulk(s: &Server, base: i64, pushes: usize, per_push: usize) -> usize {
                 )
             })
             .collect();
-        let es: Vec<(i64, &str, &[(&str, &str)])> = lines
+        let es: Vec<ProtoEntry> = lines
             .iter()
             .enumerate()
             .map(|(k, l)| (base + (p * per_push + k) as i64, l.as_str(), &[][..]))

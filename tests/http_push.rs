@@ -114,7 +114,10 @@ fn check(server: &Server, tenant: Option<&str>, query: &str, want: &[Want], from
     }
 }
 
-fn json_body(labels: &[(&str, &str)], entries: &[(i64, String, Vec<(&str, &str)>)]) -> Vec<u8> {
+/// A JSON entry: timestamp, line, structured metadata (omitted when empty).
+type JsonEntry<'a> = (i64, String, Vec<(&'a str, &'a str)>);
+
+fn json_body(labels: &[(&str, &str)], entries: &[JsonEntry]) -> Vec<u8> {
     let values: Vec<serde_json::Value> = entries
         .iter()
         .map(|(ts, line, md)| {
@@ -171,8 +174,7 @@ fn push_all_formats(s: &Server, base: i64) -> Vec<Want> {
 
     // protobuf + snappy
     let es = entries(0);
-    let refs: Vec<(i64, &str, &[(&str, &str)])> =
-        es.iter().map(|(t, l)| (*t, l.as_str(), &[][..])).collect();
+    let refs: Vec<ProtoEntry> = es.iter().map(|(t, l)| (*t, l.as_str(), &[][..])).collect();
     let (st, body) = push_proto(
         s,
         "/loki/api/v1/push",
@@ -241,7 +243,7 @@ fn push_all_formats(s: &Server, base: i64) -> Vec<Want> {
 
     // protobuf with structured metadata
     let es = entries(5);
-    let refs: Vec<(i64, &str, &[(&str, &str)])> = es
+    let refs: Vec<ProtoEntry> = es
         .iter()
         .map(|(t, l)| (*t, l.as_str(), &sent_md[..]))
         .collect();
@@ -256,8 +258,7 @@ fn push_all_formats(s: &Server, base: i64) -> Vec<Want> {
 
     // The legacy path: protobuf is the same, JSON has the legacy shape.
     let es = entries(6);
-    let refs: Vec<(i64, &str, &[(&str, &str)])> =
-        es.iter().map(|(t, l)| (*t, l.as_str(), &[][..])).collect();
+    let refs: Vec<ProtoEntry> = es.iter().map(|(t, l)| (*t, l.as_str(), &[][..])).collect();
     let (st, text) = push_proto(
         s,
         "/api/prom/push",
@@ -369,8 +370,7 @@ fn out_of_order_accepted_and_duplicates_dropped() {
     let (from, to) = (t0 - 3600 * SEC, now_ns() + 60 * SEC);
     let q = r#"{app="ooo"}"#;
     let push = |entries: &[(i64, &str)]| {
-        let es: Vec<(i64, &str, &[(&str, &str)])> =
-            entries.iter().map(|(t, l)| (*t, *l, &[][..])).collect();
+        let es: Vec<ProtoEntry> = entries.iter().map(|(t, l)| (*t, *l, &[][..])).collect();
         push_proto(
             &s,
             "/loki/api/v1/push",

@@ -232,10 +232,13 @@ pub fn snappy_proto(req: &kindling::ingest::proto::PushRequest) -> Vec<u8> {
         .expect("snappy")
 }
 
+/// One entry to push: timestamp, line and structured metadata pairs.
+pub type ProtoEntry<'a> = (i64, &'a str, &'a [(&'a str, &'a str)]);
+
 /// One protobuf stream: labels text and `(ts, line, metadata)` entries.
 pub fn proto_stream(
     labels: &str,
-    entries: &[(i64, &str, &[(&str, &str)])],
+    entries: &[ProtoEntry],
 ) -> kindling::ingest::proto::StreamAdapter {
     use kindling::ingest::proto::{EntryAdapter, LabelPairAdapter, StreamAdapter, Timestamp};
     StreamAdapter {
