@@ -326,15 +326,24 @@ fn tenant_rate_limit() {
         (204, String::new())
     );
     assert_eq!(
-        proto(&s, br#"{app="rl"}"#, &[(now + 1, &line), (now + 2, "abc")]),
+        // More than the whole burst: refused however much time passed.
+        proto(&s, br#"{app="rl"}"#, &[(now + 1, &line), (now + 2, &line[..600])]),
         (
             429,
-            "Ingestion rate limit exceeded for user fake (limit: 1048 bytes/sec) while attempting to ingest '2' lines totaling '1545' bytes, reduce log volume or contact your Loki administrator to see if the limit can be increased\n"
+            "Ingestion rate limit exceeded for user fake (limit: 1048 bytes/sec) while attempting to ingest '2' lines totaling '2142' bytes, reduce log volume or contact your Loki administrator to see if the limit can be increased\n"
                 .into()
         )
     );
     assert_eq!(rejected(&s, "rate_limited"), Some(2.0));
     assert_eq!(count(&s, r#"{app="rl"}"#), 1);
+}
+
+/// One line of the per-stream rate limit answer for a 1500-byte entry.
+fn per_stream_entry(ts: i64) -> String {
+    format!(
+        "entry with timestamp {} ignored, reason: 'Per stream rate limit exceeded (limit: 1KB/sec) while attempting to ingest for stream '{{app=\"ps\", service_name=\"ps\"}}' totaling 1521B, consider splitting a stream via additional labels or contact your Loki administrator to see if the limit can be increased',\n",
+        go_time_string(ts)
+    )
 }
 
 #[test]
@@ -352,16 +361,19 @@ fn per_stream_rate_limit() {
         (204, String::new())
     );
     assert_eq!(
-        proto(&s, br#"{app="ps"}"#, &[(now + 1, &line)]),
+        // Each entry alone exceeds what is left; together they exceed the
+        // whole burst, so the answer does not depend on timing.
+        proto(&s, br#"{app="ps"}"#, &[(now + 1, &line), (now + 2, &line)]),
         (
             429,
             format!(
-                "entry with timestamp {} ignored, reason: 'Per stream rate limit exceeded (limit: 1KB/sec) while attempting to ingest for stream '{{app=\"ps\", service_name=\"ps\"}}' totaling 1521B, consider splitting a stream via additional labels or contact your Loki administrator to see if the limit can be increased',\nuser 'fake', total ignored: 1 out of 1 for stream: {{app=\"ps\", service_name=\"ps\"}}\n",
-                go_time_string(now + 1)
+                "{}{}user 'fake', total ignored: 2 out of 2 for stream: {{app=\"ps\", service_name=\"ps\"}}\n",
+                per_stream_entry(now + 1),
+                per_stream_entry(now + 2),
             )
         )
     );
-    assert_eq!(rejected(&s, "per_stream_rate_limit"), Some(1.0));
+    assert_eq!(rejected(&s, "per_stream_rate_limit"), Some(2.0));
     // Another stream has its own budget.
     assert_eq!(
         proto(&s, br#"{app="other"}"#, &[(now, &line)]),
