@@ -24,9 +24,6 @@ use crate::query::log_merge::{MergedEntry, ResultLabels};
 use crate::query::{Budget, QueryError};
 use crate::store::{Store, StreamRef};
 
-/// Most worker threads one query uses.
-const MAX_WORKERS: usize = 4;
-
 /// A time that sorts ascending in output order: the time itself forward,
 /// its bitwise complement backward (which reverses the order, without
 /// overflow).
@@ -229,7 +226,7 @@ pub fn first_entries(
     };
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
-        .min(MAX_WORKERS)
+        .min(crate::query::MAX_QUERY_WORKERS)
         .min(streams.len())
         .max(1);
     std::thread::scope(|scope| {
