@@ -394,7 +394,9 @@ fn parse_optional_duration(s: &str) -> Result<Option<Duration>, String> {
     Ok((!d.is_zero()).then_some(d))
 }
 
-/// A size such as `256KB` (1000-based), `16MiB` (1024-based), `1G` or `1048576`.
+/// A size such as `256KB`, `16MiB`, `1G` or `1048576`. Every unit is
+/// 1024-based, as in Loki's flags (`256KB` is 262144 bytes, the limit Loki's
+/// messages name); `KiB` and `KB` are the same.
 pub fn parse_bytes(s: &str) -> Result<u64, String> {
     let s = s.trim();
     let num_len = s
@@ -407,14 +409,10 @@ pub fn parse_bytes(s: &str) -> Result<u64, String> {
         .map_err(|_| format!("expected a size such as 256KB or 16MiB, got {s:?}"))?;
     let mult: f64 = match unit.trim() {
         "" | "B" => 1.0,
-        "K" | "KB" | "kB" | "k" => 1e3,
-        "M" | "MB" => 1e6,
-        "G" | "GB" => 1e9,
-        "T" | "TB" => 1e12,
-        "Ki" | "KiB" => 1024.0,
-        "Mi" | "MiB" => 1024.0 * 1024.0,
-        "Gi" | "GiB" => 1024.0 * 1024.0 * 1024.0,
-        "Ti" | "TiB" => 1024.0f64.powi(4),
+        "K" | "KB" | "kB" | "k" | "Ki" | "KiB" => 1024.0,
+        "M" | "MB" | "Mi" | "MiB" => 1024.0 * 1024.0,
+        "G" | "GB" | "Gi" | "GiB" => 1024.0 * 1024.0 * 1024.0,
+        "T" | "TB" | "Ti" | "TiB" => 1024.0f64.powi(4),
         u => return Err(format!("unknown size unit {u:?}")),
     };
     let v = n * mult;
@@ -447,7 +445,7 @@ mod tests {
         );
         assert_eq!(c.wal_sync_interval, Duration::from_secs(1));
         assert_eq!(c.out_of_order_window, Duration::from_secs(3600));
-        assert_eq!(c.max_line_size, 256_000);
+        assert_eq!(c.max_line_size, 262_144);
         assert_eq!(c.max_label_names_per_series, 15);
         assert_eq!(c.max_entries_limit_per_query, 5000);
         assert_eq!(c.max_query_series, 500);
@@ -477,7 +475,7 @@ mod tests {
             "file wins over default"
         );
         assert_eq!(c.max_query_series, 10);
-        assert_eq!(c.max_line_size, 256_000, "default when unset");
+        assert_eq!(c.max_line_size, 262_144, "default when unset");
     }
 
     #[test]
@@ -531,7 +529,8 @@ mod tests {
         for bad in ["", "1.5h", "5", "3 days", "1x"] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
-        assert_eq!(parse_bytes("256KB").unwrap(), 256_000);
+        assert_eq!(parse_bytes("256KB").unwrap(), 262_144);
+        assert_eq!(parse_bytes("3MB").unwrap(), 3 << 20);
         assert_eq!(parse_bytes("16MiB").unwrap(), 16 << 20);
         assert_eq!(parse_bytes("1048576").unwrap(), 1 << 20);
         assert!(parse_bytes("12 parsecs").is_err());

@@ -79,7 +79,7 @@ async fn push(
                         .add(&[reason.as_str()], lines);
                 }
                 let (status, text) = e.response();
-                return Err(ApiError::new(status, text));
+                return Err(ingest_error(status, text));
             }
         };
         let streams = std::mem::take(&mut prepared.streams);
@@ -113,8 +113,17 @@ async fn push(
     }
     match prepared.rejections.respond() {
         None => StatusCode::NO_CONTENT.into_response(),
-        Some((status, text)) => ApiError::new(status, text).for_push().into_response(),
+        Some((status, text)) => ingest_error(status, text).for_push().into_response(),
     }
+}
+
+/// An answer worded by ingest, which already ends it with Go's `http.Error`
+/// newline; [`ApiError::for_push`] adds that newline, so it is dropped here.
+fn ingest_error(status: u16, mut text: String) -> ApiError {
+    if text.ends_with('\n') {
+        text.pop();
+    }
+    ApiError::new(status, text)
 }
 
 /// Hands the store's refusals to ingest, which words Loki's answer.

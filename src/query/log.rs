@@ -13,6 +13,8 @@ use crate::query::result::{LogResult, QueryStats, ResultEntry, ResultStream};
 use crate::query::{Budget, QueryError};
 use crate::store::{EntryIter, Store};
 
+mod collect;
+
 /// A log query over `[start, end)`.
 #[derive(Clone, Debug)]
 pub struct LogQuery<'a> {
@@ -78,24 +80,24 @@ pub fn recycle<'b>(mut v: Vec<(&str, &str)>) -> Vec<(&'b str, &'b str)> {
     v.into_iter().map(|_| ("", "")).collect()
 }
 
-impl StreamSource<'_> {
-    fn keyed(
-        keys: &mut HashMap<*const LabelsResult, Arc<KeyedLabels>>,
-        held: &mut Vec<Arc<LabelsResult>>,
-        labels: Arc<LabelsResult>,
-    ) -> Arc<KeyedLabels> {
-        let ptr = Arc::as_ptr(&labels);
-        if let Some(k) = keys.get(&ptr) {
-            return k.clone();
-        }
-        let k = Arc::new(KeyedLabels {
-            key: labels.all().to_string(),
-            result: labels.clone(),
-        });
-        keys.insert(ptr, k.clone());
-        held.push(labels);
-        k
+/// The keyed form of `labels`, computed once per distinct pipeline result
+/// (`held` keeps the results alive so their addresses stay unique).
+fn keyed(
+    keys: &mut HashMap<*const LabelsResult, Arc<KeyedLabels>>,
+    held: &mut Vec<Arc<LabelsResult>>,
+    labels: Arc<LabelsResult>,
+) -> Arc<KeyedLabels> {
+    let ptr = Arc::as_ptr(&labels);
+    if let Some(k) = keys.get(&ptr) {
+        return k.clone();
     }
+    let k = Arc::new(KeyedLabels {
+        key: labels.all().to_string(),
+        result: labels.clone(),
+    });
+    keys.insert(ptr, k.clone());
+    held.push(labels);
+    k
 }
 
 impl EntrySource<KeyedLabels> for StreamSource<'_> {
@@ -130,7 +132,7 @@ impl EntrySource<KeyedLabels> for StreamSource<'_> {
             self.metadata = recycle(md);
             if let Some((line, labels)) = out {
                 self.budget.passed(1);
-                let labels = Self::keyed(&mut self.keys, &mut self.held, labels);
+                let labels = keyed(&mut self.keys, &mut self.held, labels);
                 return Ok(Some(MergedEntry { ts, line, labels }));
             }
         }
@@ -146,20 +148,24 @@ pub fn run(
 ) -> Result<LogResult, QueryError> {
     let streams = store.streams(tenants, &q.expr.selector, q.start, q.end)?;
     let pipeline = Pipeline::new(&q.expr.stages);
-    let sources: Vec<StreamSource<'_>> = streams
-        .iter()
-        .map(|s| StreamSource {
-            iter: store.entries(s, q.start, q.end, q.direction),
-            pos: 0,
-            len: 0,
-            pipeline: pipeline.for_stream(&s.labels),
-            keys: HashMap::new(),
-            held: Vec::new(),
-            metadata: Vec::new(),
-            budget,
-        })
-        .collect();
-    let merged = log_merge::merge(sources, q.direction, q.limit, q.interval)?;
+    let merged = if q.interval == 0 {
+        collect::first_entries(store, &streams, &pipeline, q, budget)?
+    } else {
+        let sources: Vec<StreamSource<'_>> = streams
+            .iter()
+            .map(|s| StreamSource {
+                iter: store.entries(s, q.start, q.end, q.direction),
+                pos: 0,
+                len: 0,
+                pipeline: pipeline.for_stream(&s.labels),
+                keys: HashMap::new(),
+                held: Vec::new(),
+                metadata: Vec::new(),
+                budget,
+            })
+            .collect();
+        log_merge::merge(sources, q.direction, q.limit, q.interval)?
+    };
     let entries_returned = merged.len() as u64;
     let groups = if q.categorize {
         log_merge::group_streams(merged, |l| l.stream_labels().to_string())

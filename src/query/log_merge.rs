@@ -5,7 +5,8 @@
 //!
 //! Loki's rules reproduced here: equal timestamps are ordered by the result
 //! label string ascending (in both directions); entries with the same label
-//! string, timestamp and line coming from different inputs are emitted once;
+//! string, timestamp and line are emitted once, whichever inputs they come
+//! from;
 //! `interval` keeps an entry only when it is at least `interval` after
 //! (forward) or before (backward) the previously kept one. Loki's query
 //! frontend runs a log query as one sub-query per UTC hour, so this spacing
@@ -109,29 +110,23 @@ where
     let mut out = Vec::new();
     // The last kept entry's time and its hour (the frontend's split).
     let mut last_kept: Option<(Timestamp, i64)> = None;
-    let mut tied: Vec<HeapItem<L>> = Vec::new();
+    // Lines already seen with the current timestamp and label string.
+    let mut group: Option<(Timestamp, Arc<L>)> = None;
+    let mut group_lines: Vec<String> = Vec::new();
     while out.len() < limit {
         let Some(first) = heap.pop() else { break };
-        // Gather the other inputs whose next entry has the same labels and time.
-        while let Some(top) = heap.peek() {
-            if top.entry.ts != first.entry.ts || top.entry.labels.key() != first.entry.labels.key()
-            {
-                break;
-            }
-            if let Some(t) = heap.pop() {
-                tied.push(t);
-            }
+        refill(&mut sources, &mut heap, first.source, backward)?;
+        let same_group = group.as_ref().is_some_and(|(ts, labels)| {
+            *ts == first.entry.ts && labels.key() == first.entry.labels.key()
+        });
+        if !same_group {
+            group = Some((first.entry.ts, first.entry.labels.clone()));
+            group_lines.clear();
         }
-        // Identical lines from other inputs are duplicates: consume them.
-        // Different lines stay queued for the next rounds.
-        for t in tied.drain(..) {
-            if t.entry.line == first.entry.line {
-                refill(&mut sources, &mut heap, t.source, backward)?;
-            } else {
-                heap.push(t);
-            }
+        if group_lines.contains(&first.entry.line) {
+            continue;
         }
-        let source = first.source;
+        group_lines.push(first.entry.line.clone());
         let split = first.entry.ts.div_euclid(SPLIT_INTERVAL);
         let keep = match last_kept {
             _ if interval == 0 => true,
@@ -144,7 +139,6 @@ where
             last_kept = Some((first.entry.ts, split));
             out.push(first.entry);
         }
-        refill(&mut sources, &mut heap, source, backward)?;
     }
     Ok(out)
 }
@@ -294,6 +288,16 @@ mod tests {
         let out = merge(vec![a, b], dir, 10, 0).unwrap();
         let lines: Vec<_> = out.iter().map(|e| e.line.as_str()).collect();
         assert_eq!(lines, vec!["x", "y", "z"]);
+    }
+
+    #[test]
+    fn identical_lines_at_one_time_are_emitted_once_even_from_one_input() {
+        let dir = Direction::Forward;
+        let a = src("{k=\"v\"}", &[(1, "x"), (1, "y"), (1, "x")], dir);
+        let b = src("{k=\"v\"}", &[(1, "y"), (2, "x")], dir);
+        let out = merge(vec![a, b], dir, 10, 0).unwrap();
+        let got: Vec<_> = out.iter().map(|e| (e.ts, e.line.as_str())).collect();
+        assert_eq!(got, vec![(1, "x"), (1, "y"), (2, "x")]);
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //! after the other, each through the range aggregation's sample extractor.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Arc;
+use std::thread::Scope;
 
 use crate::logql::ast::{Grouping, MetricExpr, RangeAggregation, VectorOp};
 use crate::logql::eval::source::{SampleItem, SampleRequest, SampleSource, SeriesSamples};
@@ -13,7 +15,7 @@ use crate::query::{Budget, QueryError};
 use crate::store::{EntryIter, Store, StreamRef};
 
 /// Reads samples of a metric query's range aggregations from the store.
-pub struct StoreSampleSource<'a> {
+pub struct StoreSampleSource<'a, 'e> {
     store: &'a Store,
     tenants: &'a [&'a str],
     budget: &'a Budget,
@@ -21,6 +23,9 @@ pub struct StoreSampleSource<'a> {
     /// address in the query tree): Loki pushes a `sum`'s grouping down into
     /// the extractor.
     parents: HashMap<*const RangeAggregation, (VectorOp, Option<Grouping>)>,
+    /// Where worker threads may run, and how many one request may use.
+    scope: Option<&'a Scope<'a, 'e>>,
+    workers: usize,
 }
 
 fn collect_parents(
@@ -43,7 +48,7 @@ fn collect_parents(
     }
 }
 
-impl<'a> StoreSampleSource<'a> {
+impl<'a, 'e> StoreSampleSource<'a, 'e> {
     /// A source for the range aggregations of `expr`.
     pub fn new(
         store: &'a Store,
@@ -58,7 +63,17 @@ impl<'a> StoreSampleSource<'a> {
             tenants,
             budget,
             parents,
+            scope: None,
+            workers: 1,
         }
+    }
+
+    /// Lets each request read its streams with up to `workers` threads
+    /// spawned in `scope`.
+    pub fn in_parallel(mut self, scope: &'a Scope<'a, 'e>, workers: usize) -> Self {
+        self.scope = Some(scope);
+        self.workers = workers.max(1);
+        self
     }
 
     fn extractor(&self, range: &RangeAggregation) -> SampleExtractor {
@@ -79,7 +94,7 @@ fn eval_err(e: QueryError) -> EvalError {
     }
 }
 
-impl SampleSource for StoreSampleSource<'_> {
+impl SampleSource for StoreSampleSource<'_, '_> {
     fn samples<'s>(
         &'s self,
         req: &SampleRequest<'s>,
@@ -92,66 +107,75 @@ impl SampleSource for StoreSampleSource<'_> {
             .store
             .streams(self.tenants, &log.selector, start, end)
             .map_err(|e| EvalError::Source(e.to_string()))?;
-        Ok(Box::new(StoreSamples {
+        let reading = Reading {
             store: self.store,
             budget: self.budget,
             extractor: self.extractor(req.range),
-            streams: streams.into_iter(),
             start,
             end,
-            current: None,
+        };
+        let workers = self.workers.min(streams.len());
+        let feed = match self.scope {
+            Some(scope) if workers > 1 => Feed::parallel(scope, reading, streams, workers),
+            _ => Feed::Local {
+                reading: Box::new(reading),
+                streams: streams.into_iter(),
+                current: None,
+            },
+        };
+        Ok(Box::new(StoreSamples {
+            feed,
             pending: VecDeque::new(),
         }))
     }
 }
 
-/// The stream being read.
-struct Current {
-    iter: EntryIter,
-    extractor: StreamSampleExtractor,
-    ids: HashMap<*const LabelsResult, u32>,
-    /// Kept alive so the pointers in `ids` stay unique.
-    held: Vec<Arc<LabelsResult>>,
-}
-
-struct StoreSamples<'a> {
+/// What reading one request needs, shared by every stream.
+#[derive(Clone)]
+struct Reading<'a> {
     store: &'a Store,
     budget: &'a Budget,
     extractor: SampleExtractor,
-    streams: std::vec::IntoIter<StreamRef>,
     start: i64,
     end: i64,
-    current: Option<Current>,
-    pending: VecDeque<SampleItem>,
 }
 
-impl StoreSamples<'_> {
-    fn open_next(&mut self) -> bool {
-        let Some(s) = self.streams.next() else {
-            return false;
-        };
-        self.current = Some(Current {
+impl Reading<'_> {
+    fn open(&self, stream: &StreamRef) -> StreamReader {
+        StreamReader {
             iter: self
                 .store
-                .entries(&s, self.start, self.end, Direction::Forward),
-            extractor: self.extractor.for_stream(&s.labels),
-            ids: HashMap::new(),
-            held: Vec::new(),
-        });
-        true
+                .entries(stream, self.start, self.end, Direction::Forward),
+            extractor: self.extractor.for_stream(&stream.labels),
+            line_free: self.extractor.line_free_value(),
+            series: SeriesIds::default(),
+            last_metadata: None,
+        }
     }
+}
 
-    /// Reads the next batch of the current stream into `pending`; false at
-    /// the stream's end.
-    fn fill(&mut self) -> Result<bool, EvalError> {
-        let Some(cur) = self.current.as_mut() else {
-            return Ok(false);
-        };
-        let Some(next) = cur.iter.next_batch() else {
+/// Reads one stored stream's samples, a batch at a time.
+struct StreamReader {
+    iter: EntryIter,
+    extractor: StreamSampleExtractor,
+    /// The sample of an entry from its line length, when the range has no
+    /// pipeline stages (see [`SampleExtractor::line_free_value`]).
+    line_free: Option<fn(usize) -> f64>,
+    series: SeriesIds,
+    /// The structured metadata of the last entry run through the extractor
+    /// and the series it gave (only when samples are line free).
+    last_metadata: Option<(Vec<(String, String)>, u32)>,
+}
+
+impl StreamReader {
+    /// Appends the next batch's items to `out`; false at the stream's end
+    /// (nothing appended).
+    fn fill(&mut self, budget: &Budget, out: &mut VecDeque<SampleItem>) -> Result<bool, EvalError> {
+        let Some(next) = self.iter.next_batch() else {
             return Ok(false);
         };
         let batch = next.map_err(|e| EvalError::Source(e.to_string()))?;
-        self.budget
+        budget
             .charge(batch.len() as u64, batch.line_bytes() as u64)
             .map_err(eval_err)?;
         let mut md: Vec<(&str, &str)> = Vec::new();
@@ -160,29 +184,143 @@ impl StoreSamples<'_> {
             let ts = batch.ts(i);
             md.clear();
             md.extend(batch.metadata(i));
-            let Some((value, labels)) = cur.extractor.process(ts, batch.line(i), &md) else {
-                continue;
-            };
-            passed += 1;
-            let ptr = Arc::as_ptr(&labels);
-            let id = match cur.ids.get(&ptr) {
-                Some(id) => *id,
-                None => {
-                    let id = cur.ids.len() as u32;
-                    cur.ids.insert(ptr, id);
-                    self.pending.push_back(SampleItem::Series {
-                        id,
-                        labels: Arc::new(labels.all().clone()),
-                    });
-                    cur.held.push(labels);
-                    id
+            // Without pipeline stages an entry's labels follow from its
+            // metadata alone: reuse the previous entry's when it is the same.
+            let (value, id) = match (self.line_free, &self.last_metadata) {
+                (Some(value_of), Some((last, id))) if same_metadata(last, &md) => {
+                    (value_of(batch.line_len(i)), *id)
+                }
+                _ => {
+                    let Some((value, labels)) = self.extractor.process(ts, batch.line(i), &md)
+                    else {
+                        continue;
+                    };
+                    let id = self.series.declare(labels, out);
+                    if self.line_free.is_some() {
+                        let owned = md.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+                        self.last_metadata = Some((owned.collect(), id));
+                    }
+                    (value, id)
                 }
             };
-            self.pending.push_back(SampleItem::Sample { id, ts, value });
+            passed += 1;
+            out.push_back(SampleItem::Sample { id, ts, value });
         }
-        self.budget.passed(passed);
+        budget.passed(passed);
         Ok(true)
     }
+}
+
+fn same_metadata(a: &[(String, String)], b: &[(&str, &str)]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|((k, v), (l, w))| k == l && v == w)
+}
+
+/// The series ids given to the label sets of one stream.
+#[derive(Default)]
+struct SeriesIds {
+    ids: HashMap<*const LabelsResult, u32>,
+    /// Kept alive so the pointers in `ids` stay unique.
+    held: Vec<Arc<LabelsResult>>,
+}
+
+impl SeriesIds {
+    /// The series id of `labels`, declared in `out` the first time.
+    fn declare(&mut self, labels: Arc<LabelsResult>, out: &mut VecDeque<SampleItem>) -> u32 {
+        let ptr = Arc::as_ptr(&labels);
+        if let Some(id) = self.ids.get(&ptr) {
+            return *id;
+        }
+        let id = self.ids.len() as u32;
+        self.ids.insert(ptr, id);
+        out.push_back(SampleItem::Series {
+            id,
+            labels: Arc::new(labels.all().clone()),
+        });
+        self.held.push(labels);
+        id
+    }
+}
+
+/// Items a worker hands over at once (a whole stream's end is sent at once
+/// too).
+const CHUNK_ITEMS: usize = 4096;
+/// Chunks a worker may have waiting before it pauses.
+const CHUNKS_AHEAD: usize = 16;
+
+type Chunk = Result<VecDeque<SampleItem>, EvalError>;
+
+/// Where the items of a request come from.
+enum Feed<'a> {
+    /// Streams read one after the other on the caller's thread.
+    Local {
+        reading: Box<Reading<'a>>,
+        streams: std::vec::IntoIter<StreamRef>,
+        current: Option<Box<StreamReader>>,
+    },
+    /// Worker `k` reads streams `k, k + n, k + 2n, ...` ahead of the
+    /// caller, who takes them in order: the items of stream `i` come from
+    /// worker `i mod n`.
+    Parallel {
+        workers: Vec<Receiver<Chunk>>,
+        next: usize,
+    },
+}
+
+impl<'a> Feed<'a> {
+    fn parallel(
+        scope: &'a Scope<'a, '_>,
+        reading: Reading<'a>,
+        streams: Vec<StreamRef>,
+        n: usize,
+    ) -> Feed<'a> {
+        let streams = Arc::new(streams);
+        let workers = (0..n)
+            .map(|k| {
+                let (tx, rx) = sync_channel::<Chunk>(CHUNKS_AHEAD);
+                let reading = reading.clone();
+                let streams = streams.clone();
+                scope.spawn(move || {
+                    for s in streams.iter().skip(k).step_by(n) {
+                        if !read_stream(&reading, s, &tx) {
+                            return;
+                        }
+                    }
+                });
+                rx
+            })
+            .collect();
+        Feed::Parallel { workers, next: 0 }
+    }
+}
+
+/// Sends one stream's items in chunks, ending with `StreamEnd`; false when
+/// the caller is gone or the stream failed.
+fn read_stream(reading: &Reading<'_>, stream: &StreamRef, tx: &SyncSender<Chunk>) -> bool {
+    let mut reader = reading.open(stream);
+    let mut chunk = VecDeque::new();
+    loop {
+        match reader.fill(reading.budget, &mut chunk) {
+            Ok(true) if chunk.len() < CHUNK_ITEMS => {}
+            Ok(true) => {
+                if tx.send(Ok(std::mem::take(&mut chunk))).is_err() {
+                    return false;
+                }
+            }
+            Ok(false) => {
+                chunk.push_back(SampleItem::StreamEnd);
+                return tx.send(Ok(chunk)).is_ok();
+            }
+            Err(e) => {
+                let _ = tx.send(Err(e));
+                return false;
+            }
+        }
+    }
+}
+
+struct StoreSamples<'a> {
+    feed: Feed<'a>,
+    pending: VecDeque<SampleItem>,
 }
 
 impl SeriesSamples for StoreSamples<'_> {
@@ -191,17 +329,126 @@ impl SeriesSamples for StoreSamples<'_> {
             if let Some(item) = self.pending.pop_front() {
                 return Ok(Some(item));
             }
-            if self.current.is_none() && !self.open_next() {
-                return Ok(None);
-            }
-            if !self.fill()? {
-                self.current = None;
-                return Ok(Some(SampleItem::StreamEnd));
+            match &mut self.feed {
+                Feed::Local {
+                    reading,
+                    streams,
+                    current,
+                } => {
+                    if current.is_none() {
+                        let Some(s) = streams.next() else {
+                            return Ok(None);
+                        };
+                        *current = Some(Box::new(reading.open(&s)));
+                    }
+                    if let Some(reader) = current.as_mut() {
+                        if !reader.fill(reading.budget, &mut self.pending)? {
+                            *current = None;
+                            return Ok(Some(SampleItem::StreamEnd));
+                        }
+                    }
+                }
+                Feed::Parallel { workers, next } => {
+                    let Some(rx) = workers.get(*next % workers.len().max(1)) else {
+                        return Ok(None);
+                    };
+                    // A closed channel without a stream: every stream is read.
+                    let Ok(chunk) = rx.recv() else {
+                        return Ok(None);
+                    };
+                    let chunk = chunk?;
+                    if matches!(chunk.back(), Some(SampleItem::StreamEnd)) {
+                        *next += 1;
+                    }
+                    self.pending = chunk;
+                }
             }
         }
     }
 
     fn expand_block(&mut self) -> Result<(), EvalError> {
         Err(EvalError::Source("this source never offers blocks".into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::logql::ast::Expr;
+    use crate::logql::eval::{self, EvalParams, QueryValue};
+    use crate::model::{Entry, Label, Labels, PushStream};
+    use crate::query::QueryLimits;
+    use crate::store::StoreConfig;
+
+    const T0: i64 = 1_795_449_600_000_000_000;
+    const SEC: i64 = 1_000_000_000;
+
+    /// Nine streams of a few hundred entries with changing metadata.
+    fn store(dir: &std::path::Path) -> Store {
+        let store = Store::open(StoreConfig {
+            dir: dir.to_path_buf(),
+            block_size: 2048,
+            ..Default::default()
+        })
+        .expect("open");
+        for s in 0..9 {
+            let entries = (0..300 + s * 40)
+                .map(|i| Entry {
+                    ts: T0 + (i as i64) * SEC / 2 + s as i64,
+                    line: format!(
+                        "level={} n={i} {}",
+                        ["info", "warn"][i % 2],
+                        "x".repeat(i % 7)
+                    ),
+                    metadata: vec![Label::new("detected_level", ["info", "warn"][(i / 50) % 2])],
+                })
+                .collect();
+            let labels =
+                Labels::from_pairs([("app", ["a", "b", "c"][s % 3]), ("s", &s.to_string())]);
+            store
+                .append("fake", &[PushStream { labels, entries }])
+                .expect("append");
+        }
+        store
+    }
+
+    fn run(store: &Store, query: &str, workers: usize) -> QueryValue {
+        let Ok(Expr::Metric(expr)) = crate::logql::parse_expr(query) else {
+            panic!("not a metric query: {query}");
+        };
+        let budget = Budget::new(&QueryLimits::default());
+        let params = EvalParams::range(T0, T0 + 300 * SEC, 15 * SEC);
+        std::thread::scope(|scope| {
+            let source = StoreSampleSource::new(store, &["fake"], &expr, &budget)
+                .in_parallel(scope, workers);
+            eval::evaluate(&expr, &params, &source)
+        })
+        .expect("evaluate")
+    }
+
+    #[test]
+    fn parallel_reading_gives_the_sequential_answer() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let store = store(tmp.path());
+        for query in [
+            r#"count_over_time({app=~".+"}[1m])"#,
+            r#"sum by (app) (bytes_over_time({app=~".+"}[30s]))"#,
+            r#"sum by (detected_level) (rate({app=~".+"}[1m]))"#,
+            r#"sum by (level) (count_over_time({app=~".+"} | logfmt | n > 100 [1m]))"#,
+            r#"max by (app) (max_over_time({app=~"a|b"} | logfmt | unwrap n [45s]))"#,
+        ] {
+            let one = run(&store, query, 1);
+            for workers in [2, 3, 4] {
+                assert_eq!(
+                    run(&store, query, workers),
+                    one,
+                    "{query} with {workers} workers"
+                );
+            }
+            match one {
+                QueryValue::Matrix(m) => assert!(!m.is_empty(), "{query}"),
+                other => panic!("{query}: {other:?}"),
+            }
+        }
     }
 }

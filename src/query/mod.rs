@@ -21,6 +21,9 @@ use crate::logql::{parse_expr, ParseError};
 use crate::store::{Store, StoreError};
 use result::{LogResult, QueryStats};
 
+/// Most threads reading the store for one query.
+pub(crate) const MAX_QUERY_WORKERS: usize = 4;
+
 /// Limits a query runs under (Loki's names and defaults).
 #[derive(Clone, Debug)]
 pub struct QueryLimits {
@@ -348,8 +351,12 @@ impl Engine {
     ) -> Result<QueryOutput, QueryError> {
         params.max_series = self.limits.max_series;
         params.deadline = Some(budget.deadline());
-        let source = metric_source::StoreSampleSource::new(&self.store, tenants, expr, budget);
-        let value = eval::evaluate(expr, params, &source)?;
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let value = std::thread::scope(|scope| {
+            let source = metric_source::StoreSampleSource::new(&self.store, tenants, expr, budget)
+                .in_parallel(scope, workers.min(MAX_QUERY_WORKERS));
+            eval::evaluate(expr, params, &source)
+        })?;
         let mut stats = budget.stats();
         stats.entries_returned = match &value {
             QueryValue::Matrix(s) => s.iter().map(|s| s.points.len() as u64).sum(),

@@ -171,6 +171,13 @@ impl WindowGrid {
         self.span(ts_min, ts_max) != Span::Outside
     }
 
+    /// Whether entries spanning `[ts_min, ts_max]` can be counted by their
+    /// totals alone: the span lies in one elementary bucket of the grid
+    /// (every window holds all of it or none of it).
+    pub fn takes_whole(&self, ts_min: i64, ts_max: i64) -> bool {
+        self.span(ts_min, ts_max) != Span::Mixed
+    }
+
     /// Whether any window contains `ts`.
     pub fn contains(&self, ts: i64) -> bool {
         self.windows_of(ts).is_some()

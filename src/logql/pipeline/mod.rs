@@ -467,6 +467,34 @@ impl SampleExtractor {
         }
     }
 
+    /// For a range without pipeline stages whose sample is 1 per entry or
+    /// the line length, the value an entry gives from its line length alone
+    /// (its labels then depend only on the stream and structured metadata);
+    /// `None` otherwise.
+    pub fn line_free_value(&self) -> Option<fn(usize) -> f64> {
+        if !self.pipeline.stages.is_empty() || self.pipeline.decolorize.is_some() {
+            return None;
+        }
+        match self.kind {
+            SampleKind::Count => Some(|_| 1.0),
+            SampleKind::Bytes => Some(|len| len as f64),
+            SampleKind::Unwrap => None,
+        }
+    }
+
+    /// Whether the series labels stay the same whatever values the
+    /// structured metadata names `names` carry (grouping `by` other labels,
+    /// or no labels at all).
+    pub fn labels_ignore_metadata(&self, names: &[&str]) -> bool {
+        if self.no_labels || names.is_empty() {
+            return true;
+        }
+        match &self.grouping {
+            Some(g) if !g.without => names.iter().all(|n| !g.labels.iter().any(|l| l == n)),
+            _ => false,
+        }
+    }
+
     /// Fixes "now" for templates (see [`Pipeline::with_now`]).
     pub fn with_now(mut self, now_ns: i64) -> SampleExtractor {
         self.pipeline = self.pipeline.with_now(now_ns);

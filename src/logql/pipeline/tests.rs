@@ -1799,3 +1799,37 @@ fn shared_types_cross_threads() {
     send::<StreamPipeline>();
     send::<StreamSampleExtractor>();
 }
+
+#[test]
+fn line_free_samples_and_metadata_independent_labels() {
+    let value = |q: &str| vector_agg(q).line_free_value().map(|f| f(42));
+    assert_eq!(value(r#"sum(count_over_time({a="b"}[1m]))"#), Some(1.0));
+    assert_eq!(value(r#"sum(rate({a="b"}[1m]))"#), Some(1.0));
+    assert_eq!(value(r#"sum(bytes_over_time({a="b"}[1m]))"#), Some(42.0));
+    assert_eq!(value(r#"sum(count_over_time({a="b"} |= "x" [1m]))"#), None);
+    assert_eq!(
+        value(r#"sum(count_over_time({a="b"} | decolorize [1m]))"#),
+        None
+    );
+    assert_eq!(
+        value(r#"sum(sum_over_time({a="b"} | unwrap x [1m]))"#),
+        None
+    );
+
+    let ignores = |q: &str, names: &[&str]| vector_agg(q).labels_ignore_metadata(names);
+    let by_level = r#"sum by (level) (count_over_time({a="b"}[1m]))"#;
+    assert!(ignores(by_level, &["detected_level"]));
+    assert!(!ignores(by_level, &["detected_level", "level"]));
+    assert!(ignores(r#"sum(count_over_time({a="b"}[1m]))"#, &["level"]));
+    assert!(!ignores(
+        r#"sum without (a) (count_over_time({a="b"}[1m]))"#,
+        &["level"]
+    ));
+    assert!(ignores(
+        r#"sum without (a) (count_over_time({a="b"}[1m]))"#,
+        &[]
+    ));
+    let plain = SampleExtractor::new(&range_agg(r#"count_over_time({a="b"}[1m])"#));
+    assert!(!plain.labels_ignore_metadata(&["detected_level"]));
+    assert!(plain.labels_ignore_metadata(&[]));
+}
