@@ -8,11 +8,12 @@ use std::thread::Scope;
 
 use crate::logql::ast::{Grouping, MetricExpr, RangeAggregation, VectorOp};
 use crate::logql::eval::source::{SampleItem, SampleRequest, SampleSource, SeriesSamples};
+use crate::logql::eval::steps::WindowGrid;
 use crate::logql::eval::EvalError;
 use crate::logql::pipeline::{LabelsResult, SampleExtractor, StreamSampleExtractor};
 use crate::model::Direction;
 use crate::query::{Budget, QueryError};
-use crate::store::{EntryIter, Store, StreamRef};
+use crate::store::{Counts, EntryIter, Store, StreamRef};
 
 /// Reads samples of a metric query's range aggregations from the store.
 pub struct StoreSampleSource<'a, 'e> {
@@ -113,6 +114,7 @@ impl SampleSource for StoreSampleSource<'_, '_> {
             extractor: self.extractor(req.range),
             start,
             end,
+            windows: req.accepts_blocks.then(|| req.windows.clone()),
         };
         let workers = self.workers.min(streams.len());
         let feed = match self.scope {
@@ -138,20 +140,49 @@ struct Reading<'a> {
     extractor: SampleExtractor,
     start: i64,
     end: i64,
+    /// The request's windows when it takes block totals.
+    windows: Option<WindowGrid>,
 }
 
 impl Reading<'_> {
-    fn open(&self, stream: &StreamRef) -> StreamReader {
-        StreamReader {
+    fn open(&self, stream: &StreamRef) -> Result<StreamReader, EvalError> {
+        let line_free = self.extractor.line_free_value();
+        let mut reader = StreamReader {
             iter: self
                 .store
                 .entries(stream, self.start, self.end, Direction::Forward),
             extractor: self.extractor.for_stream(&stream.labels),
-            line_free: self.extractor.line_free_value(),
+            line_free,
             series: SeriesIds::default(),
             last_metadata: None,
+            totals: None,
+        };
+        // A count or byte sum whose labels cannot depend on the entries is
+        // answered from timestamps and line lengths, or block totals.
+        if let (Some(value_of), Some(windows)) = (line_free, &self.windows) {
+            let names = self
+                .store
+                .metadata_names(stream, self.start, self.end)
+                .map_err(|e| EvalError::Source(e.to_string()))?;
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            if self.extractor.labels_ignore_metadata(&names) {
+                reader.totals = Some(Totals {
+                    windows: windows.clone(),
+                    value_of,
+                    series: None,
+                });
+            }
         }
+        Ok(reader)
     }
+}
+
+/// How a stream whose samples need no line text is read.
+struct Totals {
+    windows: WindowGrid,
+    value_of: fn(usize) -> f64,
+    /// The stream's one series, once declared.
+    series: Option<u32>,
 }
 
 /// Reads one stored stream's samples, a batch at a time.
@@ -165,12 +196,17 @@ struct StreamReader {
     /// The structured metadata of the last entry run through the extractor
     /// and the series it gave (only when samples are line free).
     last_metadata: Option<(Vec<(String, String)>, u32)>,
+    /// Set when the stream is read without line text.
+    totals: Option<Totals>,
 }
 
 impl StreamReader {
     /// Appends the next batch's items to `out`; false at the stream's end
     /// (nothing appended).
     fn fill(&mut self, budget: &Budget, out: &mut VecDeque<SampleItem>) -> Result<bool, EvalError> {
+        if self.totals.is_some() {
+            return self.fill_totals(budget, out);
+        }
         let Some(next) = self.iter.next_batch() else {
             return Ok(false);
         };
@@ -208,6 +244,131 @@ impl StreamReader {
         }
         budget.passed(passed);
         Ok(true)
+    }
+}
+
+impl StreamReader {
+    /// [`Self::fill`] from block totals where the windows allow, else from
+    /// timestamps and line lengths.
+    fn fill_totals(
+        &mut self,
+        budget: &Budget,
+        out: &mut VecDeque<SampleItem>,
+    ) -> Result<bool, EvalError> {
+        let Some(totals) = self.totals.as_mut() else {
+            return Ok(false);
+        };
+        let windows = &totals.windows;
+        let Some(next) = self
+            .iter
+            .next_counts(&mut |min, max| windows.takes_whole(min, max))
+        else {
+            return Ok(false);
+        };
+        let counts = next.map_err(|e| EvalError::Source(e.to_string()))?;
+        let id = match totals.series {
+            Some(id) => id,
+            None => {
+                // No stages: every entry passes, with the stream's labels.
+                let Some((_, labels)) = self.extractor.process(0, "", &[]) else {
+                    return Ok(true);
+                };
+                let id = self.series.declare(labels, out);
+                totals.series = Some(id);
+                id
+            }
+        };
+        match counts {
+            Counts::Summary {
+                min_ts,
+                max_ts,
+                entries,
+                bytes,
+            } => {
+                let entries = u64::from(entries);
+                budget.charge(entries, bytes).map_err(eval_err)?;
+                budget.passed(entries);
+                out.push_back(SampleItem::Block {
+                    id,
+                    ts_min: min_ts,
+                    ts_max: max_ts,
+                    count: entries,
+                    bytes,
+                });
+            }
+            Counts::Entries(batch) => {
+                let bytes = (0..batch.len()).map(|i| u64::from(batch.line_len(i))).sum();
+                budget.charge(batch.len() as u64, bytes).map_err(eval_err)?;
+                budget.passed(batch.len() as u64);
+                // Runs of entries in one elementary bucket of the windows
+                // become blocks; entries no window holds are left out.
+                let mut run: Option<Run> = None;
+                for i in 0..batch.len() {
+                    let (ts, len) = (batch.ts(i), batch.line_len(i));
+                    if let Some(r) = run.as_mut().filter(|r| ts <= r.bucket_end) {
+                        r.add(ts, len);
+                        continue;
+                    }
+                    if let Some(r) = run.take() {
+                        out.push_back(r.item(id, totals.value_of));
+                    }
+                    run = windows
+                        .bucket_end(ts)
+                        .map(|bucket_end| Run::new(ts, len, bucket_end));
+                }
+                if let Some(r) = run {
+                    out.push_back(r.item(id, totals.value_of));
+                }
+            }
+        }
+        Ok(true)
+    }
+}
+
+/// Consecutive entries of one series counted together.
+struct Run {
+    first: i64,
+    last: i64,
+    /// End of the elementary bucket of the windows holding the run.
+    bucket_end: i64,
+    count: u64,
+    bytes: u64,
+}
+
+impl Run {
+    fn new(ts: i64, len: u32, bucket_end: i64) -> Run {
+        Run {
+            first: ts,
+            last: ts,
+            bucket_end,
+            count: 1,
+            bytes: u64::from(len),
+        }
+    }
+
+    fn add(&mut self, ts: i64, len: u32) {
+        self.last = ts;
+        self.count += 1;
+        self.bytes += u64::from(len);
+    }
+
+    /// One sample for a single entry, else a block of the run's totals.
+    fn item(&self, id: u32, value_of: fn(usize) -> f64) -> SampleItem {
+        if self.count == 1 {
+            SampleItem::Sample {
+                id,
+                ts: self.first,
+                value: value_of(self.bytes as usize),
+            }
+        } else {
+            SampleItem::Block {
+                id,
+                ts_min: self.first,
+                ts_max: self.last,
+                count: self.count,
+                bytes: self.bytes,
+            }
+        }
     }
 }
 
@@ -296,7 +457,13 @@ impl<'a> Feed<'a> {
 /// Sends one stream's items in chunks, ending with `StreamEnd`; false when
 /// the caller is gone or the stream failed.
 fn read_stream(reading: &Reading<'_>, stream: &StreamRef, tx: &SyncSender<Chunk>) -> bool {
-    let mut reader = reading.open(stream);
+    let mut reader = match reading.open(stream) {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = tx.send(Err(e));
+            return false;
+        }
+    };
     let mut chunk = VecDeque::new();
     loop {
         match reader.fill(reading.budget, &mut chunk) {
@@ -339,7 +506,7 @@ impl SeriesSamples for StoreSamples<'_> {
                         let Some(s) = streams.next() else {
                             return Ok(None);
                         };
-                        *current = Some(Box::new(reading.open(&s)));
+                        *current = Some(Box::new(reading.open(&s)?));
                     }
                     if let Some(reader) = current.as_mut() {
                         if !reader.fill(reading.budget, &mut self.pending)? {
@@ -367,7 +534,10 @@ impl SeriesSamples for StoreSamples<'_> {
     }
 
     fn expand_block(&mut self) -> Result<(), EvalError> {
-        Err(EvalError::Source("this source never offers blocks".into()))
+        // Blocks are offered only when the windows take them whole.
+        Err(EvalError::Source(
+            "a block the windows cannot take whole was offered".into(),
+        ))
     }
 }
 
@@ -448,6 +618,35 @@ mod tests {
             match one {
                 QueryValue::Matrix(m) => assert!(!m.is_empty(), "{query}"),
                 other => panic!("{query}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn block_totals_give_what_decoding_every_line_gives() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let store = store(tmp.path());
+        // `|= ""` is a pipeline stage: it forces reading every line.
+        for (fast, slow) in [
+            (
+                r#"sum by (app) (count_over_time({app=~".+"}[1m]))"#,
+                r#"sum by (app) (count_over_time({app=~".+"} |= "" [1m]))"#,
+            ),
+            (
+                r#"sum by (s) (bytes_rate({app=~".+"}[20s]))"#,
+                r#"sum by (s) (bytes_rate({app=~".+"} |= "" [20s]))"#,
+            ),
+            (
+                r#"sum(count_over_time({app="a"}[7s] offset 3s))"#,
+                r#"sum(count_over_time({app="a"} |= "" [7s] offset 3s))"#,
+            ),
+        ] {
+            for workers in [1, 3] {
+                assert_eq!(
+                    run(&store, fast, workers),
+                    run(&store, slow, workers),
+                    "{fast}"
+                );
             }
         }
     }

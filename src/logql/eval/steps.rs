@@ -178,6 +178,13 @@ impl WindowGrid {
         self.span(ts_min, ts_max) != Span::Mixed
     }
 
+    /// The inclusive end of the elementary bucket holding `ts` (later
+    /// entries up to it fall in exactly the same windows), or `None` when no
+    /// window contains `ts`.
+    pub fn bucket_end(&self, ts: i64) -> Option<i64> {
+        self.locate(ts).map(|b| b.end)
+    }
+
     /// Whether any window contains `ts`.
     pub fn contains(&self, ts: i64) -> bool {
         self.windows_of(ts).is_some()
