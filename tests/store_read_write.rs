@@ -284,3 +284,60 @@ fn counts_can_use_block_summaries() {
     assert_eq!(entries, 500);
     assert_eq!(bytes, lines.iter().map(|l| l.len() as u64).sum::<u64>());
 }
+
+#[test]
+fn blocks_without_a_required_text_are_skipped_and_matches_kept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = open(tmp.path());
+    // One line in 500 holds the needle; blocks are 4 KiB (~40 lines).
+    let entries: Vec<(i64, String)> = (0..3000)
+        .map(|i| {
+            let mut l = line(i);
+            if i % 500 == 7 {
+                l.push_str(&format!(
+                    " request_id=deadbeef at 2026-11-23 16:{:02}:00",
+                    i % 60
+                ));
+            }
+            (T0 + i as i64 * SEC, l)
+        })
+        .collect();
+    let refs: Vec<(i64, &str)> = entries.iter().map(|(t, l)| (*t, l.as_str())).collect();
+    store
+        .append("fake", &[stream(&[("app", "web")], &refs)])
+        .unwrap();
+    store.flush().unwrap();
+    let s = sref("fake", &[("app", "web")]);
+    for (needle, dir) in [
+        ("request_id=deadbeef at 2026-11-23 16:", Direction::Forward),
+        ("request_id=deadbeef", Direction::Backward),
+        ("status=200 duration=", Direction::Forward),
+    ] {
+        let mut it = store.entries(&s, T0, T0 + 4000 * SEC, dir);
+        it.require_lines_containing(&[needle]);
+        let mut got = Vec::new();
+        let mut yielded = 0;
+        while let Some(b) = it.next_batch() {
+            let b = b.unwrap();
+            yielded += b.len();
+            got.extend(
+                (0..b.len())
+                    .filter(|&i| b.line(i).contains(needle))
+                    .map(|i| (b.ts(i), b.line(i).to_string())),
+            );
+        }
+        if dir == Direction::Backward {
+            got.reverse();
+        }
+        let want: Vec<_> = entries
+            .iter()
+            .filter(|(_, l)| l.contains(needle))
+            .cloned()
+            .collect();
+        assert!(!want.is_empty());
+        assert_eq!(got, want, "{needle}");
+        if want.len() < 10 {
+            assert!(yielded < 1000, "{needle}: {yielded} entries decoded");
+        }
+    }
+}

@@ -154,7 +154,11 @@ pub fn run(
         let sources: Vec<StreamSource<'_>> = streams
             .iter()
             .map(|s| StreamSource {
-                iter: store.entries(s, q.start, q.end, q.direction),
+                iter: {
+                    let mut iter = store.entries(s, q.start, q.end, q.direction);
+                    iter.require_lines_containing(&pipeline.required_substrings());
+                    iter
+                },
                 pos: 0,
                 len: 0,
                 pipeline: pipeline.for_stream(&s.labels),

@@ -147,10 +147,12 @@ struct Reading<'a> {
 impl Reading<'_> {
     fn open(&self, stream: &StreamRef) -> Result<StreamReader, EvalError> {
         let line_free = self.extractor.line_free_value();
+        let mut iter = self
+            .store
+            .entries(stream, self.start, self.end, Direction::Forward);
+        iter.require_lines_containing(&self.extractor.required_substrings());
         let mut reader = StreamReader {
-            iter: self
-                .store
-                .entries(stream, self.start, self.end, Direction::Forward),
+            iter,
             extractor: self.extractor.for_stream(&stream.labels),
             line_free,
             series: SeriesIds::default(),

@@ -566,6 +566,9 @@ pub struct BlockDecoder {
     pair_ends: Vec<u32>,
     pairs: Vec<(u32, u32)>,
     name_ends: Vec<u32>,
+    /// Byte strings the skeleton of a block must contain for
+    /// [`BlockDecoder::decode`] to decode its entries at all.
+    required: Vec<memchr::memmem::Finder<'static>>,
 }
 
 impl Default for BlockDecoder {
@@ -586,7 +589,20 @@ impl BlockDecoder {
             pair_ends: Vec::new(),
             pairs: Vec::new(),
             name_ends: Vec::new(),
+            required: Vec::new(),
         }
+    }
+
+    /// Makes [`BlockDecoder::decode`] skip blocks where some line must lack
+    /// one of `texts`: a block is decoded only when its skeleton holds, for
+    /// each text, the part that survives in skeletons verbatim (see
+    /// [`linecodec::skeleton_part`]); otherwise it decodes as empty.
+    pub fn require_lines_containing(&mut self, texts: &[&str]) {
+        self.required = texts
+            .iter()
+            .filter_map(|t| linecodec::skeleton_part(t.as_bytes()))
+            .map(|part| memchr::memmem::Finder::new(part).into_owned())
+            .collect();
     }
 
     /// Verifies and unpacks column `kind` of `block` into its scratch buffer.
@@ -671,6 +687,14 @@ impl BlockDecoder {
         batch: &mut EntryBatch,
     ) -> Result<BlockHeader, CodecError> {
         let h = BlockHeader::parse(block)?;
+        if !self.required.is_empty() {
+            self.unpack(&h, block, ColumnKind::Skeleton)?;
+            let skel = &self.bufs[ColumnKind::Skeleton as usize - 1];
+            if !self.required.iter().all(|f| f.find(skel).is_some()) {
+                batch.clear();
+                return Ok(h);
+            }
+        }
         for kind in KINDS {
             self.unpack(&h, block, kind)?;
         }

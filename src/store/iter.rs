@@ -222,6 +222,12 @@ impl EntryIter {
         }
     }
 
+    /// Lets the iterator skip stored blocks in which no line can contain all
+    /// of `texts` (entries it yields still need filtering by the caller).
+    pub fn require_lines_containing(&mut self, texts: &[&str]) {
+        self.decoder.require_lines_containing(texts);
+    }
+
     /// The batch the last [`EntryIter::next_batch`] returned, for callers
     /// that consume it across several calls of their own.
     pub fn current_batch(&self) -> Option<&EntryBatch> {

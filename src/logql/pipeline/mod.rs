@@ -122,6 +122,27 @@ impl Pipeline {
         self
     }
 
+    /// Texts every stored line must contain to pass: the operands of plain
+    /// `|= "text"` filters that see the line as stored (before any
+    /// `line_format` or `decolorize`). Lets a reader skip data holding none.
+    pub fn required_substrings(&self) -> Vec<&str> {
+        let mut out = Vec::new();
+        for stage in self.stages.iter() {
+            match stage {
+                ast::Stage::LineFormat(_) | ast::Stage::Decolorize => break,
+                ast::Stage::LineFilter(f) if f.op == ast::LineFilterOp::Contains => {
+                    if let [ast::LineFilterOperand::Text(t)] = f.operands.as_slice() {
+                        if !t.is_empty() {
+                            out.push(t.as_str());
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
     /// True when there are no stages: callers can skip per-entry work.
     pub fn is_noop(&self) -> bool {
         self.stages.is_empty()
@@ -493,6 +514,12 @@ impl SampleExtractor {
             Some(g) if !g.without => names.iter().all(|n| !g.labels.iter().any(|l| l == n)),
             _ => false,
         }
+    }
+
+    /// Texts every line must contain to give a sample (see
+    /// [`Pipeline::required_substrings`]).
+    pub fn required_substrings(&self) -> Vec<&str> {
+        self.pipeline.required_substrings()
     }
 
     /// Fixes "now" for templates (see [`Pipeline::with_now`]).

@@ -1833,3 +1833,22 @@ fn line_free_samples_and_metadata_independent_labels() {
     assert!(!plain.labels_ignore_metadata(&["detected_level"]));
     assert!(plain.labels_ignore_metadata(&[]));
 }
+
+#[test]
+fn required_substrings_are_the_plain_filters_on_the_stored_line() {
+    let cases: &[(&str, &[&str])] = &[
+        (r#"{a="b"} |= "x""#, &["x"]),
+        (r#"{a="b"} |= "x" |= "y" != "z""#, &["x", "y"]),
+        // hoisted ahead of the parser: still the stored line
+        (r#"{a="b"} | json | line_format "{{.a}}" |= "x""#, &[]),
+        (r#"{a="b"} | logfmt |= "x""#, &["x"]),
+        (r#"{a="b"} | decolorize | level="x" |= "x""#, &[]),
+        (r#"{a="b"} |= "x" or "y""#, &[]),
+        (r#"{a="b"} |~ "x" |= """#, &[]),
+        (r#"{a="b"} |= ip("1.2.3.4")"#, &[]),
+        (r#"{a="b"} |= "x" | line_format "y" |= "y""#, &["x"]),
+    ];
+    for (query, want) in cases {
+        assert_eq!(pipeline(query).required_substrings(), *want, "{query}");
+    }
+}

@@ -150,6 +150,7 @@ impl Shared<'_> {
         let q = self.query;
         let backward = q.direction == Direction::Backward;
         let mut iter = self.store.entries(stream, q.start, q.end, q.direction);
+        iter.require_lines_containing(&self.pipeline.required_substrings());
         let mut pipeline = self.pipeline.for_stream(&stream.labels);
         let mut keys: HashMap<*const LabelsResult, Arc<KeyedLabels>> = HashMap::new();
         let mut held: Vec<Arc<LabelsResult>> = Vec::new();
