@@ -10,7 +10,9 @@
 //! holds `limit` entries, its last one is the cutoff: a stream is left as
 //! soon as its entries lie beyond it, since nothing later in that stream can
 //! make the output. Memory is `limit` entries plus one decoded block per
-//! worker; the result equals the merge's (entries with equal time, label
+//! worker. The newest (backward) or oldest (forward) sixteenth of the range
+//! is read first, so the cutoff is usually known before most of the data is
+//! touched. The result equals the merge's (entries with equal time, label
 //! string and line are kept once, as there).
 
 use std::collections::{BTreeSet, HashMap};
@@ -23,6 +25,11 @@ use crate::model::{Direction, Timestamp};
 use crate::query::log_merge::{MergedEntry, ResultLabels};
 use crate::query::{Budget, QueryError};
 use crate::store::{Store, StreamRef};
+
+/// The first part read is this fraction of the query range.
+const FIRST_PART_DIVISOR: i64 = 16;
+/// Ranges whose first part would be shorter than this (ns) are read whole.
+const MIN_FIRST_PART: i64 = 60_000_000_000;
 
 /// A time that sorts ascending in output order: the time itself forward,
 /// its bitwise complement backward (which reverses the order, without
@@ -91,13 +98,21 @@ impl Candidates {
             ts: c.ts,
             line: String::new(),
         };
+        // Of identical entries the merge keeps the one that ranks first.
         let duplicate = self
             .set
             .range(low..)
             .take_while(|o| o.order == c.order && o.labels.key() == c.labels.key())
-            .any(|o| o.line == c.line);
-        if duplicate {
-            return None;
+            .find(|o| o.line == c.line)
+            .map(|o| o.rank() < c.rank());
+        match duplicate {
+            Some(true) => return None,
+            Some(false) => {
+                self.set.retain(|o| {
+                    !(o.order == c.order && o.labels.key() == c.labels.key() && o.line == c.line)
+                });
+            }
+            None => {}
         }
         self.set.insert(c);
         if self.set.len() > self.limit {
@@ -131,25 +146,51 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Shared<'_> {
-    /// Takes streams until none is left or a worker failed.
-    fn work(&self) {
+    /// Takes streams until none is left or a worker failed, reading each
+    /// over `[start, end)`.
+    fn work(&self, start: Timestamp, end: Timestamp) {
+        let backward = self.query.direction == Direction::Backward;
+        // The entry of this part that ranks first: a stream whose entries
+        // all rank after the cutoff need not be opened.
+        let first = order_time(if backward { end - 1 } else { start }, backward);
         while !self.failed.load(Ordering::Relaxed) {
             let i = self.next_stream.fetch_add(1, Ordering::Relaxed);
             let Some(stream) = self.streams.get(i) else {
                 return;
             };
-            if let Err(e) = self.scan(i, stream) {
+            if first > self.cutoff.load(Ordering::Relaxed) {
+                return;
+            }
+            if let Err(e) = self.scan(i, stream, start, end) {
                 self.failed.store(true, Ordering::Relaxed);
                 lock(&self.error).get_or_insert(e);
             }
         }
     }
 
-    /// Offers the entries of one stream until they pass the cutoff.
-    fn scan(&self, index: usize, stream: &StreamRef) -> Result<(), QueryError> {
+    /// Runs every stream over `[start, end)` with `workers` threads.
+    fn run_part(&self, start: Timestamp, end: Timestamp, workers: usize) {
+        self.next_stream.store(0, Ordering::Relaxed);
+        std::thread::scope(|scope| {
+            for _ in 1..workers {
+                scope.spawn(|| self.work(start, end));
+            }
+            self.work(start, end);
+        });
+    }
+
+    /// Offers the entries of one stream in `[start, end)` until they pass
+    /// the cutoff.
+    fn scan(
+        &self,
+        index: usize,
+        stream: &StreamRef,
+        start: Timestamp,
+        end: Timestamp,
+    ) -> Result<(), QueryError> {
         let q = self.query;
         let backward = q.direction == Direction::Backward;
-        let mut iter = self.store.entries(stream, q.start, q.end, q.direction);
+        let mut iter = self.store.entries(stream, start, end, q.direction);
         iter.require_lines_containing(&self.pipeline.required_substrings());
         let mut pipeline = self.pipeline.for_stream(&stream.labels);
         let mut keys: HashMap<*const LabelsResult, Arc<KeyedLabels>> = HashMap::new();
@@ -230,12 +271,25 @@ pub fn first_entries(
         .min(crate::query::MAX_QUERY_WORKERS)
         .min(streams.len())
         .max(1);
-    std::thread::scope(|scope| {
-        for _ in 1..workers {
-            scope.spawn(|| shared.work());
-        }
-        shared.work();
-    });
+    // The newest (backward) or oldest (forward) sixteenth first: when it
+    // fills the limit, the rest of each stream is left unread.
+    let first_part = (q.end - q.start) / FIRST_PART_DIVISOR;
+    if first_part >= MIN_FIRST_PART {
+        let split = if q.direction == Direction::Backward {
+            q.end - first_part
+        } else {
+            q.start + first_part
+        };
+        let (near, far) = if q.direction == Direction::Backward {
+            ((split, q.end), (q.start, split))
+        } else {
+            ((q.start, split), (split, q.end))
+        };
+        shared.run_part(near.0, near.1, workers);
+        shared.run_part(far.0, far.1, workers);
+    } else {
+        shared.run_part(q.start, q.end, workers);
+    }
     if let Some(e) = lock(&shared.error).take() {
         return Err(e);
     }
@@ -285,14 +339,15 @@ mod tests {
             .collect()
     }
 
-    /// Streams `s0..sN` whose entries sit on a coarse time grid (many equal
+    /// Streams `s0..sN` whose entries sit on a coarse time grid (30 s, so
+    /// the range is read in two parts) (many equal
     /// timestamps across streams) with few distinct lines (duplicates).
     fn write(store: &Store, streams: &[Vec<(u8, u8)>]) {
         for (i, entries) in streams.iter().enumerate() {
             let mut entries: Vec<Entry> = entries
                 .iter()
                 .map(|&(t, l)| Entry {
-                    ts: 1_795_449_600_000_000_000 + i64::from(t) * 1_000_000_000,
+                    ts: 1_795_449_600_000_000_000 + i64::from(t) * 30_000_000_000,
                     line: format!("line {}", l % 4),
                     metadata: vec![Label::new("m", (l % 2).to_string())],
                 })
@@ -329,7 +384,7 @@ mod tests {
                 let q = LogQuery {
                     expr: &expr,
                     start: 1_795_449_600_000_000_000,
-                    end: 1_795_449_600_000_000_000 + 35 * 1_000_000_000,
+                    end: 1_795_449_600_000_000_000 + 35 * 30_000_000_000,
                     limit,
                     direction,
                     interval: 0,
