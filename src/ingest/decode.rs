@@ -5,7 +5,6 @@
 //! never produces more than the configured limit plus one byte.
 
 use std::borrow::Cow;
-use std::cell::RefCell;
 use std::io::{self, Read};
 
 use super::error::PushError;
@@ -77,47 +76,27 @@ pub fn decode_body(
     snappy_protobuf(&plain, max)
 }
 
-/// Snappy output buffers up to this size are kept per thread for the next push.
-const KEPT_BUFFER: usize = 4 << 20;
-
-thread_local! {
-    static SNAPPY_BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
-}
-
 /// Decodes a raw (unframed) snappy block, checking its announced size
-/// first, then the protobuf inside. The output buffer is reused between
-/// pushes on the same thread (no zeroing and page faults for every push).
+/// first, then the protobuf inside. The output buffer lives for one push
+/// only: lines are copied out of it, and the allocator hands the same
+/// memory to the next push (buffers kept per thread stayed resident in
+/// every idle blocking thread).
 fn snappy_protobuf(body: &[u8], max: usize) -> Result<Vec<RawStream>, PushError> {
     let len = snap::raw::decompress_len(body)
         .map_err(|_| PushError::BadRequest("snappy: corrupt input".into()))?;
     if len > max {
         return Err(PushError::TooLarge { size: len, max });
     }
-    let decode = |buf: &mut Vec<u8>| {
-        if buf.len() < len {
-            buf.resize(len, 0);
-        }
-        let out = &mut buf[..len];
-        snap::raw::Decoder::new()
-            .decompress(body, out)
-            .map_err(|e| match e {
-                snap::Error::TooBig { .. } => {
-                    PushError::BadRequest("snappy: decoded block is too large".into())
-                }
-                _ => PushError::BadRequest("snappy: corrupt input".into()),
-            })?;
-        push_wire::decode_push_request(out).map_err(PushError::BadRequest)
-    };
-    SNAPPY_BUFFER.with(|cell| match cell.try_borrow_mut() {
-        Ok(mut buf) => {
-            let result = decode(&mut buf);
-            if buf.capacity() > KEPT_BUFFER {
-                *buf = Vec::new();
+    let mut buf = vec![0u8; len];
+    snap::raw::Decoder::new()
+        .decompress(body, &mut buf)
+        .map_err(|e| match e {
+            snap::Error::TooBig { .. } => {
+                PushError::BadRequest("snappy: decoded block is too large".into())
             }
-            result
-        }
-        Err(_) => decode(&mut Vec::new()),
-    })
+            _ => PushError::BadRequest("snappy: corrupt input".into()),
+        })?;
+    push_wire::decode_push_request(&buf).map_err(PushError::BadRequest)
 }
 
 /// Reads a decompressing reader into memory, refusing more than `max` bytes.

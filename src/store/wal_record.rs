@@ -74,7 +74,7 @@ impl RecordEncoder {
         let (codec, _) = self
             .block
             .packer()
-            .pack(&self.table, Profile::Text, &mut self.stored);
+            .pack(&self.table, Profile::FastText, &mut self.stored);
         out.push(codec);
         put_uvarint(out, self.table.len() as u64);
         put_bytes(out, &self.stored);
@@ -181,7 +181,7 @@ mod tests {
         let refs: Vec<(&Labels, u32)> = streams.iter().map(|l| (l, 0)).collect();
         let mut out = Vec::new();
         RecordEncoder::new().encode("t", &refs, &EncodedBatch::new(), &mut out);
-        assert_eq!(out[2], 1, "zstd codec");
+        assert_eq!(out[2], 3, "LZ4 codec");
         let mut rec = WalRecord::default();
         RecordDecoder::new().decode(&out, &mut rec).unwrap();
         assert_eq!(rec.streams.len(), 50);
