@@ -10,7 +10,7 @@
 //! holds `limit` entries, its last one is the cutoff: a stream is left as
 //! soon as its entries lie beyond it, since nothing later in that stream can
 //! make the output. Memory is `limit` entries plus one decoded block per
-//! worker. The newest (backward) or oldest (forward) sixteenth of the range
+//! worker. The newest (backward) or oldest (forward) 64th of the range
 //! is read first, so the cutoff is usually known before most of the data is
 //! touched. The result equals the merge's (entries with equal time, label
 //! string and line are kept once, as there).
@@ -27,9 +27,9 @@ use crate::query::{Budget, QueryError};
 use crate::store::{Store, StreamRef};
 
 /// The first part read is this fraction of the query range.
-const FIRST_PART_DIVISOR: i64 = 16;
+const FIRST_PART_DIVISOR: i64 = 64;
 /// Ranges whose first part would be shorter than this (ns) are read whole.
-const MIN_FIRST_PART: i64 = 60_000_000_000;
+const MIN_FIRST_PART: i64 = 10_000_000_000;
 
 /// A time that sorts ascending in output order: the time itself forward,
 /// its bitwise complement backward (which reverses the order, without
@@ -271,7 +271,7 @@ pub fn first_entries(
         .min(crate::query::MAX_QUERY_WORKERS)
         .min(streams.len())
         .max(1);
-    // The newest (backward) or oldest (forward) sixteenth first: when it
+    // The newest (backward) or oldest (forward) 64th first: when it
     // fills the limit, the rest of each stream is left unread.
     let first_part = (q.end - q.start) / FIRST_PART_DIVISOR;
     if first_part >= MIN_FIRST_PART {
