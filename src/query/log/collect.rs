@@ -152,7 +152,14 @@ impl Shared<'_> {
         let backward = self.query.direction == Direction::Backward;
         // The entry of this part that ranks first: a stream whose entries
         // all rank after the cutoff need not be opened.
-        let first = order_time(if backward { end - 1 } else { start }, backward);
+        let first = order_time(
+            if backward {
+                end.saturating_sub(1)
+            } else {
+                start
+            },
+            backward,
+        );
         while !self.failed.load(Ordering::Relaxed) {
             let i = self.next_stream.fetch_add(1, Ordering::Relaxed);
             let Some(stream) = self.streams.get(i) else {
@@ -273,7 +280,7 @@ pub fn first_entries(
         .max(1);
     // The newest (backward) or oldest (forward) 64th first: when it
     // fills the limit, the rest of each stream is left unread.
-    let first_part = (q.end - q.start) / FIRST_PART_DIVISOR;
+    let first_part = q.end.saturating_sub(q.start) / FIRST_PART_DIVISOR;
     if first_part >= MIN_FIRST_PART {
         let split = if q.direction == Direction::Backward {
             q.end - first_part
