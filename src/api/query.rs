@@ -52,6 +52,15 @@ fn encode_output(out: &QueryOutput, flags: &EncodingFlags) -> Vec<u8> {
     }
 }
 
+/// The response form Grafana asks for (`X-Loki-Response-Encoding-Flags`).
+fn encoding_flags(headers: &HeaderMap) -> EncodingFlags {
+    EncodingFlags::parse(
+        headers
+            .get("x-loki-response-encoding-flags")
+            .and_then(|v| v.to_str().ok()),
+    )
+}
+
 /// `GET|POST /loki/api/v1/query_range`.
 pub async fn query_range(
     State(state): State<Arc<AppState>>,
@@ -61,11 +70,7 @@ pub async fn query_range(
 ) -> Response {
     let started = Instant::now();
     let p = request_params(raw, &headers, &body);
-    let flags = EncodingFlags::parse(
-        headers
-            .get("x-loki-response-encoding-flags")
-            .and_then(|v| v.to_str().ok()),
-    );
+    let flags = encoding_flags(&headers);
     let tenants = query_tenants(&headers);
     let st = state.clone();
     let categorize = flags.categorize_labels();
@@ -97,11 +102,7 @@ pub async fn query_instant(
 ) -> Response {
     let started = Instant::now();
     let p = request_params(raw, &headers, &body);
-    let flags = EncodingFlags::parse(
-        headers
-            .get("x-loki-response-encoding-flags")
-            .and_then(|v| v.to_str().ok()),
-    );
+    let flags = encoding_flags(&headers);
     let tenants = query_tenants(&headers);
     let st = state.clone();
     let result = blocking(move || {

@@ -11,7 +11,7 @@ use crate::model::{Direction, Labels, Timestamp};
 use crate::query::log_merge::{self, EntrySource, MergedEntry, ResultLabels};
 use crate::query::result::{LogResult, QueryStats, ResultEntry, ResultStream};
 use crate::query::{Budget, QueryError};
-use crate::store::{EntryIter, Store};
+use crate::store::{EntryBatch, EntryIter, Store};
 
 mod collect;
 
@@ -64,40 +64,66 @@ struct StreamSource<'a> {
     /// Next entry of the iterator's current batch, and that batch's length.
     pos: usize,
     len: usize,
+    runner: EntryRunner,
+    budget: &'a Budget,
+}
+
+/// Runs one stored stream's entries through its pipeline and keys the
+/// resulting labels (the step both the merge and the collector need).
+struct EntryRunner {
     pipeline: StreamPipeline,
     keys: HashMap<*const LabelsResult, Arc<KeyedLabels>>,
     /// Kept alive so the addresses in `keys` stay unique.
     held: Vec<Arc<LabelsResult>>,
     /// The allocation of the per-entry metadata list, reused.
     metadata: Vec<(&'static str, &'static str)>,
-    budget: &'a Budget,
 }
 
 /// Reuses a vector's allocation for references of another lifetime (an
 /// empty `Vec` of same-layout items collects in place).
-pub fn recycle<'b>(mut v: Vec<(&str, &str)>) -> Vec<(&'b str, &'b str)> {
+fn recycle<'b>(mut v: Vec<(&str, &str)>) -> Vec<(&'b str, &'b str)> {
     v.clear();
     v.into_iter().map(|_| ("", "")).collect()
 }
 
-/// The keyed form of `labels`, computed once per distinct pipeline result
-/// (`held` keeps the results alive so their addresses stay unique).
-fn keyed(
-    keys: &mut HashMap<*const LabelsResult, Arc<KeyedLabels>>,
-    held: &mut Vec<Arc<LabelsResult>>,
-    labels: Arc<LabelsResult>,
-) -> Arc<KeyedLabels> {
-    let ptr = Arc::as_ptr(&labels);
-    if let Some(k) = keys.get(&ptr) {
-        return k.clone();
+impl EntryRunner {
+    fn new(pipeline: StreamPipeline) -> Self {
+        EntryRunner {
+            pipeline,
+            keys: HashMap::new(),
+            held: Vec::new(),
+            metadata: Vec::new(),
+        }
     }
-    let k = Arc::new(KeyedLabels {
-        key: labels.all().to_string(),
-        result: labels.clone(),
-    });
-    keys.insert(ptr, k.clone());
-    held.push(labels);
-    k
+
+    /// Entry `i` of `batch` after the pipeline: its line and keyed labels,
+    /// or `None` when filtered out.
+    fn run(&mut self, batch: &EntryBatch, i: usize) -> Option<(String, Arc<KeyedLabels>)> {
+        let mut md = recycle(std::mem::take(&mut self.metadata));
+        md.extend(batch.metadata(i));
+        let out = self
+            .pipeline
+            .process(batch.ts(i), batch.line(i), &md)
+            .map(|(line, labels)| (line.to_string(), labels));
+        self.metadata = recycle(md);
+        let (line, labels) = out?;
+        Some((line, self.keyed(labels)))
+    }
+
+    /// The keyed form of `labels`, computed once per distinct result.
+    fn keyed(&mut self, labels: Arc<LabelsResult>) -> Arc<KeyedLabels> {
+        let ptr = Arc::as_ptr(&labels);
+        if let Some(k) = self.keys.get(&ptr) {
+            return k.clone();
+        }
+        let k = Arc::new(KeyedLabels {
+            key: labels.all().to_string(),
+            result: labels.clone(),
+        });
+        self.keys.insert(ptr, k.clone());
+        self.held.push(labels);
+        k
+    }
 }
 
 impl EntrySource<KeyedLabels> for StreamSource<'_> {
@@ -125,14 +151,8 @@ impl EntrySource<KeyedLabels> for StreamSource<'_> {
             let i = self.pos;
             self.pos += 1;
             let ts = batch.ts(i);
-            let mut md = recycle(std::mem::take(&mut self.metadata));
-            md.extend(batch.metadata(i));
-            let passed = self.pipeline.process(ts, batch.line(i), &md);
-            let out = passed.map(|(line, labels)| (line.to_string(), labels));
-            self.metadata = recycle(md);
-            if let Some((line, labels)) = out {
+            if let Some((line, labels)) = self.runner.run(batch, i) {
                 self.budget.passed(1);
-                let labels = keyed(&mut self.keys, &mut self.held, labels);
                 return Ok(Some(MergedEntry { ts, line, labels }));
             }
         }
@@ -161,10 +181,7 @@ pub fn run(
                 },
                 pos: 0,
                 len: 0,
-                pipeline: pipeline.for_stream(&s.labels),
-                keys: HashMap::new(),
-                held: Vec::new(),
-                metadata: Vec::new(),
+                runner: EntryRunner::new(pipeline.for_stream(&s.labels)),
                 budget,
             })
             .collect();

@@ -15,12 +15,12 @@
 //! touched. The result equals the merge's (entries with equal time, label
 //! string and line are kept once, as there).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use super::{keyed, recycle, KeyedLabels, LogQuery};
-use crate::logql::pipeline::{LabelsResult, Pipeline};
+use super::{EntryRunner, KeyedLabels, LogQuery};
+use crate::logql::pipeline::Pipeline;
 use crate::model::{Direction, Timestamp};
 use crate::query::log_merge::{MergedEntry, ResultLabels};
 use crate::query::{Budget, QueryError};
@@ -199,10 +199,7 @@ impl Shared<'_> {
         let backward = q.direction == Direction::Backward;
         let mut iter = self.store.entries(stream, start, end, q.direction);
         iter.require_lines_containing(&self.pipeline.required_substrings());
-        let mut pipeline = self.pipeline.for_stream(&stream.labels);
-        let mut keys: HashMap<*const LabelsResult, Arc<KeyedLabels>> = HashMap::new();
-        let mut held: Vec<Arc<LabelsResult>> = Vec::new();
-        let mut metadata: Vec<(&str, &str)> = Vec::new();
+        let mut runner = EntryRunner::new(self.pipeline.for_stream(&stream.labels));
         let mut position = 0u64;
         while let Some(batch) = iter.next_batch() {
             let batch = batch?;
@@ -216,18 +213,14 @@ impl Shared<'_> {
                     self.budget.passed(passed);
                     return Ok(());
                 }
-                let mut md = recycle(std::mem::take(&mut metadata));
-                md.extend(batch.metadata(i));
-                let out = pipeline
-                    .process(ts, batch.line(i), &md)
-                    .map(|(line, labels)| (line.to_string(), labels));
-                metadata = recycle(md);
-                let Some((line, labels)) = out else { continue };
+                let Some((line, labels)) = runner.run(batch, i) else {
+                    continue;
+                };
                 passed += 1;
                 position += 1;
                 let candidate = Candidate {
                     order,
-                    labels: keyed(&mut keys, &mut held, labels),
+                    labels,
                     stream: index,
                     position,
                     ts,
