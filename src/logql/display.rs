@@ -57,6 +57,18 @@ pub fn number(v: f64) -> String {
     }
 }
 
+/// A numeric label filter's operand: an out-of-range literal there reads
+/// as an infinity, so infinities print as one.
+fn filter_number(v: f64) -> String {
+    if v == f64::INFINITY {
+        "1e400".to_string()
+    } else if v == f64::NEG_INFINITY {
+        "-1e400".to_string()
+    } else {
+        number(v)
+    }
+}
+
 /// A label name, followed by an operator: a name `!` needs a space or it
 /// would merge with `=` / `~` / `>`.
 fn name(f: &mut Formatter<'_>, name: &str) -> fmt::Result {
@@ -226,7 +238,7 @@ impl Display for LabelFilterExpr {
             LabelFilterExpr::Matcher(m) => matcher(f, m),
             LabelFilterExpr::Number { name: n, op, value } => {
                 name(f, n)?;
-                write!(f, " {} {}", cmp_op(*op), number(*value))
+                write!(f, " {} {}", cmp_op(*op), filter_number(*value))
             }
             LabelFilterExpr::Duration { name: n, op, value } => {
                 name(f, n)?;

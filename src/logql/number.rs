@@ -39,6 +39,23 @@ pub fn parse_go_float(s: &str) -> Result<f64, String> {
     Ok(if neg { -value } else { value })
 }
 
+/// The value `strconv.ParseFloat` returns beside its error, for callers
+/// that ignore the error as Loki's numeric label filters do: 0 for bad
+/// syntax, ±infinity for an out-of-range value.
+pub fn go_float_value(s: &str) -> f64 {
+    match parse_go_float(s) {
+        Ok(v) => v,
+        Err(e) if e.ends_with("value out of range") => {
+            if s.starts_with('-') {
+                f64::NEG_INFINITY
+            } else {
+                f64::INFINITY
+            }
+        }
+        Err(_) => 0.0,
+    }
+}
+
 /// `inf`, `+Inf`, `-infinity`, `NaN` (no sign on NaN), case-insensitive.
 fn special(s: &str) -> Option<f64> {
     let (sign, body) = match s.as_bytes().first() {
@@ -237,6 +254,10 @@ mod tests {
             assert_eq!(parse_go_float(text), Ok(*want), "{text}");
         }
         assert!(parse_go_float("NaN").unwrap().is_nan());
+        assert_eq!(go_float_value("0x1F"), 0.0);
+        assert_eq!(go_float_value("1e400"), f64::INFINITY);
+        assert_eq!(go_float_value("-1e400"), f64::NEG_INFINITY);
+        assert_eq!(go_float_value("2.5"), 2.5);
         assert_eq!(parse_go_float("-Inf"), Ok(f64::NEG_INFINITY));
         assert_eq!(parse_go_float("+infinity"), Ok(f64::INFINITY));
     }

@@ -470,7 +470,7 @@ impl<'a> Parser<'a> {
                 }
             }
             Tok::Number(_) | Tok::P(Punct::Add | Punct::Sub) => {
-                let value = self.literal()?;
+                let value = self.literal_value(false)?;
                 LabelFilterExpr::Number {
                     name,
                     op: cmp,

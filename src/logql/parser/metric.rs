@@ -7,7 +7,7 @@ use crate::logql::ast::{
     MetricExpr, RangeOp, Unwrap, VectorMatching, VectorOp,
 };
 use crate::logql::lexer::{Kw, Punct, Tok};
-use crate::logql::number::parse_go_float;
+use crate::logql::number::{go_float_value, parse_go_float};
 use crate::logql::validate::{self, Operand};
 
 /// Stand-in for an expression whose error was deferred; never returned.
@@ -178,8 +178,16 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// `N`, `+N`, `-N`: a literal (only numbers take a sign).
+    /// `N`, `+N`, `-N`: a literal (only numbers take a sign). A number
+    /// `strconv.ParseFloat` rejects (`0x1F`) fails the query.
     pub(super) fn literal(&mut self) -> PResult<f64> {
+        self.literal_value(true)
+    }
+
+    /// The literal's value; when `strict` is false an unparsable number is
+    /// 0, as in Loki's numeric label filters, which keep the literal's value
+    /// and drop its error (`x > 0x1F` compares with 0).
+    pub(super) fn literal_value(&mut self, strict: bool) -> PResult<f64> {
         let negate = match self.peek_tok()? {
             Tok::P(Punct::Add) => {
                 self.next()?;
@@ -195,10 +203,14 @@ impl<'a> Parser<'a> {
             return Err(self.unexpected(&["NUMBER"]));
         };
         self.next()?;
-        let v = parse_go_float(text).unwrap_or_else(|e| {
-            self.defer(format!("unable to parse literal as a float: {e}"));
-            0.0
-        });
+        let v = match parse_go_float(text) {
+            Ok(v) => v,
+            Err(e) if strict => {
+                self.defer(format!("unable to parse literal as a float: {e}"));
+                0.0
+            }
+            Err(_) => go_float_value(text),
+        };
         Ok(if negate { -v } else { v })
     }
 
