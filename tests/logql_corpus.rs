@@ -46,7 +46,9 @@ fn valid_queries_parse_and_round_trip() {
         count += 1;
         if loki_disagrees(query) {
             if parse_expr(query).is_ok() {
-                failures.push(format!("line {line}: {query}\n    accepted; Loki refuses it"));
+                failures.push(format!(
+                    "line {line}: {query}\n    accepted; Loki refuses it"
+                ));
             }
             continue;
         }
@@ -84,7 +86,9 @@ fn invalid_queries_are_refused() {
         count += 1;
         if loki_disagrees(query) {
             if let Err(e) = parse_expr(query) {
-                accepted.push(format!("line {line}: {query}\n    refused ({e}); Loki accepts it"));
+                accepted.push(format!(
+                    "line {line}: {query}\n    refused ({e}); Loki accepts it"
+                ));
             }
             continue;
         }

@@ -7,6 +7,7 @@ use super::batch::{EncodedBatch, EntryBatch, MetaColumn};
 use super::error::CodecError;
 use super::linecodec;
 use super::rice;
+use super::skeleton_needle::SkeletonNeedle;
 use super::varint::{put_planes, put_uvarint, read_planes, unzigzag, zigzag, Reader};
 
 /// Version of the block layout written by this build.
@@ -608,9 +609,9 @@ pub struct BlockDecoder {
     pair_ends: Vec<u32>,
     pairs: Vec<(u32, u32)>,
     name_ends: Vec<u32>,
-    /// Byte strings the skeleton of a block must contain for
-    /// [`BlockDecoder::decode`] to decode its entries at all.
-    required: Vec<memchr::memmem::Finder<'static>>,
+    /// Texts some line of a block must contain for [`BlockDecoder::decode`]
+    /// to decode its entries at all.
+    required: Vec<SkeletonNeedle>,
 }
 
 impl Default for BlockDecoder {
@@ -635,15 +636,13 @@ impl BlockDecoder {
         }
     }
 
-    /// Makes [`BlockDecoder::decode`] skip blocks where some line must lack
-    /// one of `texts`: a block is decoded only when its skeleton holds, for
-    /// each text, the part that survives in skeletons verbatim (see
-    /// [`linecodec::skeleton_part`]); otherwise it decodes as empty.
+    /// Makes [`BlockDecoder::decode`] skip blocks where no line can hold
+    /// one of `texts`, judged from the encoded lines (see
+    /// [`SkeletonNeedle`]); such a block decodes as empty.
     pub fn require_lines_containing(&mut self, texts: &[&str]) {
         self.required = texts
             .iter()
-            .filter_map(|t| linecodec::skeleton_part(t.as_bytes()))
-            .map(|part| memchr::memmem::Finder::new(part).into_owned())
+            .filter_map(|t| SkeletonNeedle::new(t.as_bytes()))
             .collect();
     }
 
@@ -729,16 +728,25 @@ impl BlockDecoder {
         batch: &mut EntryBatch,
     ) -> Result<BlockHeader, CodecError> {
         let h = BlockHeader::parse(block)?;
+        let mut unpacked = [false; MAX_COLUMNS];
         if !self.required.is_empty() {
             self.unpack(&h, block, ColumnKind::Skeleton)?;
+            unpacked[ColumnKind::Skeleton as usize - 1] = true;
+            if self.required.iter().any(SkeletonNeedle::reads_digits) {
+                self.unpack(&h, block, ColumnKind::Digits)?;
+                unpacked[ColumnKind::Digits as usize - 1] = true;
+            }
             let skel = &self.bufs[ColumnKind::Skeleton as usize - 1];
-            if !self.required.iter().all(|f| f.find(skel).is_some()) {
+            let digits = &self.bufs[ColumnKind::Digits as usize - 1];
+            if !self.required.iter().all(|n| n.may_occur(skel, digits)) {
                 batch.clear();
                 return Ok(h);
             }
         }
         for kind in KINDS {
-            self.unpack(&h, block, kind)?;
+            if !unpacked[kind as usize - 1] {
+                self.unpack(&h, block, kind)?;
+            }
         }
         decode_ts(&self.bufs[0], &h, &mut self.nums, &mut self.ts)?;
         read_planes(&self.bufs[1], h.entries as usize, &mut self.nums)?;

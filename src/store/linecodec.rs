@@ -507,18 +507,6 @@ fn decode_padded(
     Ok(())
 }
 
-/// The longest part of `text` that appears verbatim in the skeleton of
-/// every line containing `text`, if one is worth searching for (two bytes
-/// or more). Digit runs leave the skeleton, and a timestamp placeholder
-/// also takes the `-`, `/` or `:` between the digit runs of a date or time;
-/// such a separator always has digits on both sides, so a run of non-digit
-/// bytes keeps all its bytes unless it is that single separator.
-pub fn skeleton_part(text: &[u8]) -> Option<&[u8]> {
-    text.split(u8::is_ascii_digit)
-        .filter(|part| part.len() >= 2)
-        .max_by_key(|part| part.len())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -541,37 +529,6 @@ mod tests {
         let want: String = lines.iter().map(|(l, _)| *l).collect();
         assert_eq!(String::from_utf8(out).unwrap(), want);
         (skel, digits)
-    }
-
-    #[test]
-    fn skeleton_parts_survive_encoding() {
-        assert_eq!(
-            skeleton_part(b"request_id=deadbeef"),
-            Some(&b"request_id=deadbeef"[..])
-        );
-        assert_eq!(skeleton_part(b"10.1.2.3"), None);
-        assert_eq!(skeleton_part(b"at 12:30:00 by x"), Some(&b" by x"[..]));
-        assert_eq!(skeleton_part(b"7"), None);
-        // the part is in the skeleton of a line holding the text, also when
-        // the digits around it become timestamp placeholders
-        let ts = 1_795_449_600_123_000_000; // 2026-11-23T16:00:00.123Z
-        for (line, text) in [
-            (
-                "t=2026-11-23T16:00:00.123Z msg=done id=42",
-                "-23T16:00:00.123Z msg=do",
-            ),
-            ("2026/11/23 16:00:00 GET /x", "23 16:00:00 GET"),
-            ("took 12ms at 1795449600", "ms at 1795449600"),
-        ] {
-            assert!(line.contains(text));
-            let (mut skel, mut digits) = (Vec::new(), Vec::new());
-            LineEncoder::new().encode_line(line.as_bytes(), ts, &mut skel, &mut digits);
-            let part = skeleton_part(text.as_bytes()).unwrap();
-            assert!(
-                memchr::memmem::find(&skel, part).is_some(),
-                "{line}: {part:?}"
-            );
-        }
     }
 
     #[test]

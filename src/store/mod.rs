@@ -33,6 +33,7 @@ pub mod metrics;
 pub mod partition;
 pub mod retention;
 pub mod rice;
+pub mod skeleton_needle;
 pub mod varint;
 pub mod wal;
 pub mod wal_record;

@@ -338,7 +338,10 @@ fn label_filters() {
     check(&[
         // Loki keeps an unparsable literal's value (0) and drops its error.
         (r#"{a="b"} | x > 0x1F"#, r#"{a="b"} | x > 0.0"#),
-        (r#"{a="b"} | x > 0o17 | y < 1e400"#, r#"{a="b"} | x > 0.0 | y < 1e400"#),
+        (
+            r#"{a="b"} | x > 0o17 | y < 1e400"#,
+            r#"{a="b"} | x > 0.0 | y < 1e400"#,
+        ),
         (
             r#"{a="b"} | x="1" | y!="2" | z=~"3.*" | w!~"4""#,
             r#"{a="b"} | x="1" | y!="2" | z=~"3.*" | w!~"4""#,
