@@ -295,7 +295,7 @@ fn blocks_without_a_required_text_are_skipped_and_matches_kept() {
             let mut l = line(i);
             if i % 500 == 7 {
                 l.push_str(&format!(
-                    " request_id=deadbeef at 2026-11-23 16:{:02}:00",
+                    " request_id=deadbeef at 2026-11-23 16:{:02}:00 client=10.1.2.3",
                     i % 60
                 ));
             }
@@ -312,6 +312,9 @@ fn blocks_without_a_required_text_are_skipped_and_matches_kept() {
         ("request_id=deadbeef at 2026-11-23 16:", Direction::Forward),
         ("request_id=deadbeef", Direction::Backward),
         ("status=200 duration=", Direction::Forward),
+        // Digits only between its dots: found from placeholders and digits.
+        ("10.1.2.3", Direction::Forward),
+        ("=10.1.2.3", Direction::Backward),
     ] {
         let mut it = store.entries(&s, T0, T0 + 4000 * SEC, dir);
         it.require_lines_containing(&[needle]);
@@ -339,5 +342,51 @@ fn blocks_without_a_required_text_are_skipped_and_matches_kept() {
         if want.len() < 10 {
             assert!(yielded < 1000, "{needle}: {yielded} entries decoded");
         }
+    }
+}
+
+#[test]
+fn entries_without_line_text_keep_times_lengths_metadata_and_order() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = open(tmp.path());
+    let s = sref("fake", &[("app", "web")]);
+    // Overlapping flushed passes and a head: merged reading.
+    for pass in 0..3 {
+        let batch: Vec<(i64, String)> = (0..150)
+            .map(|i| {
+                (
+                    T0 + (i * 3 + pass) as i64 * SEC / 10,
+                    format!("{pass} {}", line(i)),
+                )
+            })
+            .collect();
+        let refs: Vec<(i64, &str)> = batch.iter().map(|(t, l)| (*t, l.as_str())).collect();
+        store
+            .append("fake", &[stream(&[("app", "web")], &refs)])
+            .unwrap();
+        if pass < 2 {
+            store.flush().unwrap();
+        }
+    }
+    for dir in [Direction::Forward, Direction::Backward] {
+        let read = |text: bool| {
+            let mut it = store.entries(&s, T0 + SEC, T0 + 40 * SEC, dir);
+            if !text {
+                it.without_line_text();
+            }
+            let mut out = Vec::new();
+            while let Some(b) = it.next_batch() {
+                let b = b.unwrap();
+                for i in 0..b.len() {
+                    assert!(text || b.line(i).is_empty());
+                    let md: Vec<_> = b.metadata(i).map(|(k, v)| format!("{k}={v}")).collect();
+                    out.push((b.ts(i), b.line_len(i), md));
+                }
+            }
+            out
+        };
+        let with_text = read(true);
+        assert!(with_text.len() > 300);
+        assert_eq!(read(false), with_text, "{dir:?}");
     }
 }

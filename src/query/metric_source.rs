@@ -175,6 +175,10 @@ impl Reading<'_> {
                 });
             }
         }
+        // Samples from line lengths and labels from metadata: no line text.
+        if line_free.is_some() && reader.totals.is_none() {
+            reader.iter.without_line_text();
+        }
         Ok(reader)
     }
 }
@@ -234,11 +238,16 @@ impl StreamReader {
                         continue;
                     };
                     let id = self.series.declare(labels, out);
-                    if self.line_free.is_some() {
-                        let owned = md.iter().map(|(k, v)| (k.to_string(), v.to_string()));
-                        self.last_metadata = Some((owned.collect(), id));
+                    match self.line_free {
+                        // The batch may have no line text: the length is
+                        // the stored one.
+                        Some(value_of) => {
+                            let owned = md.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+                            self.last_metadata = Some((owned.collect(), id));
+                            (value_of(batch.line_len(i)), id)
+                        }
+                        None => (value, id),
                     }
-                    (value, id)
                 }
             };
             passed += 1;
@@ -420,11 +429,12 @@ enum Feed<'a> {
         streams: std::vec::IntoIter<StreamRef>,
         current: Option<Box<StreamReader>>,
     },
-    /// Worker `k` reads streams `k, k + n, k + 2n, ...` ahead of the
-    /// caller, who takes them in order: the items of stream `i` come from
-    /// worker `i mod n`.
+    /// Workers read their share of the streams ahead of the caller, who
+    /// takes the streams in the order they were dealt: the items of the
+    /// `i`-th stream come from worker `owner[i]`.
     Parallel {
         workers: Vec<Receiver<Chunk>>,
+        owner: Vec<usize>,
         next: usize,
     },
 }
@@ -436,14 +446,17 @@ impl<'a> Feed<'a> {
         streams: Vec<StreamRef>,
         n: usize,
     ) -> Feed<'a> {
-        let streams = Arc::new(streams);
+        let (order, owner) = deal_streams(&reading, streams, n);
+        let order = Arc::new(order);
+        let owner_shared = Arc::new(owner.clone());
         let workers = (0..n)
             .map(|k| {
                 let (tx, rx) = sync_channel::<Chunk>(CHUNKS_AHEAD);
                 let reading = reading.clone();
-                let streams = streams.clone();
+                let (order, owner) = (order.clone(), owner_shared.clone());
                 scope.spawn(move || {
-                    for s in streams.iter().skip(k).step_by(n) {
+                    let mine = order.iter().zip(owner.iter()).filter(|(_, w)| **w == k);
+                    for (s, _) in mine {
                         if !read_stream(&reading, s, &tx) {
                             return;
                         }
@@ -452,8 +465,50 @@ impl<'a> Feed<'a> {
                 rx
             })
             .collect();
-        Feed::Parallel { workers, next: 0 }
+        Feed::Parallel {
+            workers,
+            owner,
+            next: 0,
+        }
     }
+}
+
+/// Deals `streams` to `n` workers so their shares of line bytes are even:
+/// the largest stream first, each to the worker with the least so far.
+/// Returns the streams in dealing order and the worker of each. Sizes come
+/// from block headers; a stream whose size cannot be read counts as empty
+/// (reading it reports the error).
+fn deal_streams(
+    reading: &Reading<'_>,
+    streams: Vec<StreamRef>,
+    n: usize,
+) -> (Vec<StreamRef>, Vec<usize>) {
+    let mut sized: Vec<(u64, StreamRef)> = streams
+        .into_iter()
+        .map(|s| {
+            let bytes = reading
+                .store
+                .stream_stats(&s, reading.start, reading.end)
+                .map_or(0, |st| st.bytes);
+            (bytes, s)
+        })
+        .collect();
+    // Stable: equal sizes keep the streams' own order.
+    sized.sort_by_key(|(bytes, _)| std::cmp::Reverse(*bytes));
+    let mut load = vec![0u64; n.max(1)];
+    let mut owner = Vec::with_capacity(sized.len());
+    let mut order = Vec::with_capacity(sized.len());
+    for (bytes, s) in sized {
+        let (w, _) = load
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, l)| **l)
+            .unwrap_or((0, &0));
+        load[w] += bytes;
+        owner.push(w);
+        order.push(s);
+    }
+    (order, owner)
 }
 
 /// Sends one stream's items in chunks, ending with `StreamEnd`; false when
@@ -517,8 +572,12 @@ impl SeriesSamples for StoreSamples<'_> {
                         }
                     }
                 }
-                Feed::Parallel { workers, next } => {
-                    let Some(rx) = workers.get(*next % workers.len().max(1)) else {
+                Feed::Parallel {
+                    workers,
+                    owner,
+                    next,
+                } => {
+                    let Some(rx) = owner.get(*next).and_then(|w| workers.get(*w)) else {
                         return Ok(None);
                     };
                     // A closed channel without a stream: every stream is read.
@@ -620,6 +679,46 @@ mod tests {
             match one {
                 QueryValue::Matrix(m) => assert!(!m.is_empty(), "{query}"),
                 other => panic!("{query}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn samples_without_line_text_give_what_decoding_every_line_gives() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let store = store(tmp.path());
+        // Late entries overlapping stream 0's blocks: merged reading.
+        let entries = (0..120)
+            .map(|i| Entry {
+                ts: T0 + (i as i64) * SEC + 7,
+                line: "late ".repeat(1 + i % 3),
+                metadata: vec![Label::new("detected_level", "error")],
+            })
+            .collect();
+        let labels = Labels::from_pairs([("app", "a"), ("s", "0")]);
+        store
+            .append("fake", &[PushStream { labels, entries }])
+            .expect("append");
+        // Labels follow the entries' metadata, so block totals cannot be
+        // used; `|= ""` is a stage and forces decoding the lines.
+        for (fast, slow) in [
+            (
+                r#"bytes_over_time({app=~".+"}[1m])"#,
+                r#"bytes_over_time({app=~".+"} |= "" [1m])"#,
+            ),
+            (
+                r#"sum by (detected_level) (count_over_time({app=~".+"}[20s]))"#,
+                r#"sum by (detected_level) (count_over_time({app=~".+"} |= "" [20s]))"#,
+            ),
+            (r#"rate({app="a"}[30s])"#, r#"rate({app="a"} |= "" [30s])"#),
+        ] {
+            for workers in [1, 3] {
+                let got = run(&store, fast, workers);
+                assert_eq!(got, run(&store, slow, workers), "{fast}");
+                assert!(
+                    matches!(got, QueryValue::Matrix(ref m) if !m.is_empty()),
+                    "{fast}"
+                );
             }
         }
     }

@@ -375,15 +375,24 @@ impl EntryBatch {
         self.reversed = false;
     }
 
-    /// Appends stored entry `r` of `src` and widens the view.
+    /// Appends stored entry `r` of `src` and widens the view. Both batches
+    /// hold line text, or neither does (see [`EntryBatch::drop_text`]).
     pub(crate) fn push_from(&mut self, src: &EntryBatch, r: usize) {
         self.ts.push(src.raw_ts(r));
+        let (s, e) = src.line_span(r);
         self.lines.push_str(src.raw_line(r));
-        self.line_ends.push(self.lines.len() as u32);
+        let end = self.line_ends.last().map_or(0, |&x| x as usize) + (e - s);
+        self.line_ends.push(end as u32);
         self.meta.push_from(&src.meta, r);
         self.lo = 0;
         self.hi = self.ts.len();
         self.reversed = false;
+    }
+
+    /// Forgets the line text, keeping the line lengths: `line(i)` is empty
+    /// from now on, `line_len(i)` unchanged.
+    pub(crate) fn drop_text(&mut self) {
+        self.lines.clear();
     }
 
     /// Restricts the view to stored entries `lo..hi` in the given direction.

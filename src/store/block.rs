@@ -612,6 +612,8 @@ pub struct BlockDecoder {
     /// Texts some line of a block must contain for [`BlockDecoder::decode`]
     /// to decode its entries at all.
     required: Vec<SkeletonNeedle>,
+    /// Set when [`BlockDecoder::decode`] leaves the line text out.
+    without_text: bool,
 }
 
 impl Default for BlockDecoder {
@@ -633,6 +635,7 @@ impl BlockDecoder {
             pairs: Vec::new(),
             name_ends: Vec::new(),
             required: Vec::new(),
+            without_text: false,
         }
     }
 
@@ -644,6 +647,13 @@ impl BlockDecoder {
             .iter()
             .filter_map(|t| SkeletonNeedle::new(t.as_bytes()))
             .collect();
+    }
+
+    /// Makes [`BlockDecoder::decode`] leave the line text out (the skeleton
+    /// and digits columns are not even unpacked): the batch has timestamps,
+    /// line lengths and metadata, and empty lines.
+    pub fn without_line_text(&mut self) {
+        self.without_text = true;
     }
 
     /// Verifies and unpacks column `kind` of `block` into its scratch buffer.
@@ -744,7 +754,9 @@ impl BlockDecoder {
             }
         }
         for kind in KINDS {
-            if !unpacked[kind as usize - 1] {
+            let text = matches!(kind, ColumnKind::Skeleton | ColumnKind::Digits);
+            let unneeded = text && self.without_text;
+            if !unpacked[kind as usize - 1] && !unneeded {
                 self.unpack(&h, block, kind)?;
             }
         }
@@ -766,7 +778,10 @@ impl BlockDecoder {
         let (names, values) = batch.meta_mut().take_strings();
         let mut line_bytes = batch.take_lines().into_bytes();
         let [_, _, skel, digits, _] = &mut self.bufs;
-        linecodec::decode_lines(skel, digits, &self.ts, &self.line_ends, &mut line_bytes)?;
+        line_bytes.clear();
+        if !self.without_text {
+            linecodec::decode_lines(skel, digits, &self.ts, &self.line_ends, &mut line_bytes)?;
+        }
         let lines = String::from_utf8(line_bytes).map_err(|_| CodecError::Invalid("line text"))?;
         let (names, values) = self.decode_metadata(&h, names, values)?;
         batch

@@ -132,6 +132,8 @@ pub struct EntryIter {
     count_out: CountBatch,
     /// Which buffer the last `next_batch` handed out.
     current: Current,
+    /// Set by [`EntryIter::without_line_text`].
+    without_text: bool,
 }
 
 /// The buffer holding the batch last returned by [`EntryIter::next_batch`].
@@ -219,6 +221,7 @@ impl EntryIter {
             out: EntryBatch::new(),
             count_out: CountBatch::default(),
             current: Current::None,
+            without_text: false,
         }
     }
 
@@ -226,6 +229,15 @@ impl EntryIter {
     /// of `texts` (entries it yields still need filtering by the caller).
     pub fn require_lines_containing(&mut self, texts: &[&str]) {
         self.decoder.require_lines_containing(texts);
+    }
+
+    /// Makes [`EntryIter::next_batch`] yield entries without line text:
+    /// timestamps, line lengths and metadata only, for callers that need
+    /// no line (`line(i)` is empty, `line_len(i)` is the stored length).
+    /// Blocks skip their costliest columns.
+    pub fn without_line_text(&mut self) {
+        self.without_text = true;
+        self.decoder.without_line_text();
     }
 
     /// The batch the last [`EntryIter::next_batch`] returned, for callers
@@ -342,8 +354,15 @@ impl EntryIter {
                 let (start, end) = (self.start, self.end);
                 self.order
                     .retain(|&i| (start..end).contains(&m.ts(i as usize)));
-                m.decode_into(&self.order, &mut self.decoded[slot], &mut self.scratch)
-                    .map_err(|e| StoreError::corrupt("<head>", 0, e))
+                let out = &mut self.decoded[slot];
+                let res = m
+                    .decode_into(&self.order, out, &mut self.scratch)
+                    .map_err(|e| StoreError::corrupt("<head>", 0, e));
+                // Merged with blocks, which then have no text either.
+                if self.without_text {
+                    out.drop_text();
+                }
+                res
             }
         };
         if let Err(e) = res {
