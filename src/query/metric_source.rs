@@ -161,7 +161,8 @@ impl Reading<'_> {
         };
         // A count or byte sum whose labels cannot depend on the entries is
         // answered from timestamps and line lengths, or block totals.
-        if let (Some(value_of), Some(windows)) = (line_free, &self.windows) {
+        let no_stages = !self.extractor.has_stages();
+        if let (Some(value_of), Some(windows), true) = (line_free, &self.windows, no_stages) {
             let names = self
                 .store
                 .metadata_names(stream, self.start, self.end)
@@ -711,6 +712,19 @@ mod tests {
                 r#"sum by (detected_level) (count_over_time({app=~".+"} |= "" [20s]))"#,
             ),
             (r#"rate({app="a"}[30s])"#, r#"rate({app="a"} |= "" [30s])"#),
+            // Stages reading labels only: still no line text.
+            (
+                r#"sum by (detected_level) (count_over_time({app=~".+"} | drop __error__ [20s]))"#,
+                r#"sum by (detected_level) (count_over_time({app=~".+"} |= "" | drop __error__ [20s]))"#,
+            ),
+            (
+                r#"sum by (app) (bytes_over_time({app=~".+"} | detected_level="warn" | keep app [30s]))"#,
+                r#"sum by (app) (bytes_over_time({app=~".+"} |= "" | detected_level="warn" | keep app [30s]))"#,
+            ),
+            (
+                r#"count_over_time({app=~".+"} | s != "3" [1m])"#,
+                r#"count_over_time({app=~".+"} |= "" | s != "3" [1m])"#,
+            ),
         ] {
             for workers in [1, 3] {
                 let got = run(&store, fast, workers);

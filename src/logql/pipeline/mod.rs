@@ -488,12 +488,20 @@ impl SampleExtractor {
         }
     }
 
-    /// For a range without pipeline stages whose sample is 1 per entry or
-    /// the line length, the value an entry gives from its line length alone
-    /// (its labels then depend only on the stream and structured metadata);
-    /// `None` otherwise.
+    /// For a range whose stages never read the line (none, or only label
+    /// filters, `drop` and `keep`, as Grafana's `| drop __error__`) and
+    /// whose sample is 1 per entry or the line length, the value an entry
+    /// gives from its line length alone (whether it gives one, and its
+    /// labels, then depend only on the stream labels and structured
+    /// metadata); `None` otherwise.
     pub fn line_free_value(&self) -> Option<fn(usize) -> f64> {
-        if !self.pipeline.stages.is_empty() || self.pipeline.decolorize.is_some() {
+        let reads_line = |s: &ast::Stage| {
+            !matches!(
+                s,
+                ast::Stage::LabelFilter(_) | ast::Stage::Drop(_) | ast::Stage::Keep(_)
+            )
+        };
+        if self.pipeline.stages.iter().any(reads_line) || self.pipeline.decolorize.is_some() {
             return None;
         }
         match self.kind {
@@ -501,6 +509,12 @@ impl SampleExtractor {
             SampleKind::Bytes => Some(|len| len as f64),
             SampleKind::Unwrap => None,
         }
+    }
+
+    /// Whether the range has pipeline stages (every entry of a stream then
+    /// gives a sample only when it has none).
+    pub fn has_stages(&self) -> bool {
+        !self.pipeline.stages.is_empty() || self.pipeline.decolorize.is_some()
     }
 
     /// Whether the series labels stay the same whatever values the

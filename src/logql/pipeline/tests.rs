@@ -1815,6 +1815,22 @@ fn line_free_samples_and_metadata_independent_labels() {
         value(r#"sum(sum_over_time({a="b"} | unwrap x [1m]))"#),
         None
     );
+    // Stages that only look at labels keep samples line free.
+    for q in [
+        r#"sum by (detected_level) (count_over_time({a="b"} | drop __error__ [1m]))"#,
+        r#"sum(count_over_time({a="b"} | detected_level="warn" | keep a [1m]))"#,
+    ] {
+        assert_eq!(value(q), Some(1.0), "{q}");
+        assert!(vector_agg(q).has_stages(), "{q}");
+    }
+    for q in [
+        r#"sum(count_over_time({a="b"} | logfmt | drop __error__ [1m]))"#,
+        r#"sum(bytes_over_time({a="b"} | line_format "x" [1m]))"#,
+        r#"sum(count_over_time({a="b"} | label_format l="{{ __line__ }}" [1m]))"#,
+    ] {
+        assert_eq!(value(q), None, "{q}");
+    }
+    assert!(!vector_agg(r#"sum(rate({a="b"}[1m]))"#).has_stages());
 
     let ignores = |q: &str, names: &[&str]| vector_agg(q).labels_ignore_metadata(names);
     let by_level = r#"sum by (level) (count_over_time({a="b"}[1m]))"#;
