@@ -69,6 +69,9 @@ time_query 'sum by (level) (count_over_time({source="heroku"}[1m]))  step=60' $q
   'sum by (level) (count_over_time({source="heroku"}[1m]))' --data-urlencode step=60
 time_query 'sum by (service) (rate({job="traefik-access"} | json | DownstreamStatus >= 500 [5m]))  step=60' $q \
   'sum by (service) (rate({job="traefik-access"} | json | DownstreamStatus >= 500 [5m]))' --data-urlencode step=60
+# Grafana's log-volume histogram: labels follow structured metadata.
+time_query 'sum by (level, detected_level) (count_over_time({source="heroku"} | drop __error__ [1m]))  step=60' $q \
+  'sum by (level, detected_level) (count_over_time({source="heroku"} | drop __error__ [1m]))' --data-urlencode step=60
 time_query 'GET /loki/api/v1/labels' /loki/api/v1/labels ''
 time_query 'GET /loki/api/v1/label/job/values' /loki/api/v1/label/job/values ''
 time_query 'GET /loki/api/v1/series match[]={source="heroku"}' /loki/api/v1/series '' \

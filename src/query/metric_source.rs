@@ -156,7 +156,7 @@ impl Reading<'_> {
             extractor: self.extractor.for_stream(&stream.labels),
             line_free,
             series: SeriesIds::default(),
-            last_metadata: None,
+            seen_metadata: MetadataSeries::new(self.extractor.metadata_names_that_matter()),
             totals: None,
         };
         // A count or byte sum whose labels cannot depend on the entries is
@@ -200,9 +200,9 @@ struct StreamReader {
     /// pipeline stages (see [`SampleExtractor::line_free_value`]).
     line_free: Option<fn(usize) -> f64>,
     series: SeriesIds,
-    /// The structured metadata of the last entry run through the extractor
-    /// and the series it gave (only when samples are line free).
-    last_metadata: Option<(Vec<(String, String)>, u32)>,
+    /// Series of the metadata combinations seen last (only when samples
+    /// are line free).
+    seen_metadata: MetadataSeries,
     /// Set when the stream is read without line text.
     totals: Option<Totals>,
 }
@@ -227,28 +227,31 @@ impl StreamReader {
             let ts = batch.ts(i);
             md.clear();
             md.extend(batch.metadata(i));
-            // Without pipeline stages an entry's labels follow from its
-            // metadata alone: reuse the previous entry's when it is the same.
-            let (value, id) = match (self.line_free, &self.last_metadata) {
-                (Some(value_of), Some((last, id))) if same_metadata(last, &md) => {
-                    (value_of(batch.line_len(i)), *id)
+            let (value, id) = match self.line_free {
+                // Line free: whether an entry gives a sample, and its
+                // labels, follow from its metadata; the value from its
+                // length (the batch may have no line text).
+                Some(value_of) => {
+                    let id = match self.seen_metadata.get(&md) {
+                        Some(id) => id,
+                        None => {
+                            let labels = self.extractor.process(ts, "", &md).map(|(_, l)| l);
+                            let id = labels.map(|l| self.series.declare(l, out));
+                            self.seen_metadata.insert(&md, id);
+                            id
+                        }
+                    };
+                    let Some(id) = id else {
+                        continue;
+                    };
+                    (value_of(batch.line_len(i)), id)
                 }
-                _ => {
+                None => {
                     let Some((value, labels)) = self.extractor.process(ts, batch.line(i), &md)
                     else {
                         continue;
                     };
-                    let id = self.series.declare(labels, out);
-                    match self.line_free {
-                        // The batch may have no line text: the length is
-                        // the stored one.
-                        Some(value_of) => {
-                            let owned = md.iter().map(|(k, v)| (k.to_string(), v.to_string()));
-                            self.last_metadata = Some((owned.collect(), id));
-                            (value_of(batch.line_len(i)), id)
-                        }
-                        None => (value, id),
-                    }
+                    (value, self.series.declare(labels, out))
                 }
             };
             passed += 1;
@@ -384,8 +387,64 @@ impl Run {
     }
 }
 
-fn same_metadata(a: &[(String, String)], b: &[(&str, &str)]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).all(|((k, v), (l, w))| k == l && v == w)
+/// The outcome (series id, or none when the pipeline drops the entry) of
+/// the last few combinations of the metadata that matters, for line-free
+/// samples, whose outcome follows from that metadata alone.
+struct MetadataSeries {
+    /// Names that matter; `None`: all of them.
+    names: Option<Vec<String>>,
+    /// Combinations and their outcomes.
+    seen: Vec<(MetadataPairs, Option<u32>)>,
+    /// Slot the next new combination replaces once `seen` is full.
+    next: usize,
+}
+
+/// The metadata pairs of an entry that matter, in stored order.
+type MetadataPairs = Vec<(String, String)>;
+
+/// Metadata combinations a stream reader remembers.
+const METADATA_COMBINATIONS: usize = 16;
+
+impl MetadataSeries {
+    fn new(names: Option<Vec<String>>) -> Self {
+        MetadataSeries {
+            names,
+            seen: Vec::new(),
+            next: 0,
+        }
+    }
+
+    fn matters(&self, name: &str) -> bool {
+        self.names
+            .as_ref()
+            .is_none_or(|names| names.iter().any(|n| n == name))
+    }
+
+    /// The remembered outcome of `md`'s combination.
+    fn get(&self, md: &[(&str, &str)]) -> Option<Option<u32>> {
+        self.seen.iter().find_map(|(pairs, outcome)| {
+            let mut wanted = md.iter().filter(|(k, _)| self.matters(k));
+            let same = pairs
+                .iter()
+                .all(|(k, v)| wanted.next().is_some_and(|(l, w)| k == l && v == w))
+                && wanted.next().is_none();
+            same.then_some(*outcome)
+        })
+    }
+
+    fn insert(&mut self, md: &[(&str, &str)], outcome: Option<u32>) {
+        let pairs = md
+            .iter()
+            .filter(|(k, _)| self.matters(k))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        if self.seen.len() < METADATA_COMBINATIONS {
+            self.seen.push((pairs, outcome));
+        } else {
+            self.seen[self.next] = (pairs, outcome);
+            self.next = (self.next + 1) % METADATA_COMBINATIONS;
+        }
+    }
 }
 
 /// The series ids given to the label sets of one stream.
@@ -615,7 +674,8 @@ mod tests {
     const T0: i64 = 1_795_449_600_000_000_000;
     const SEC: i64 = 1_000_000_000;
 
-    /// Nine streams of a few hundred entries with changing metadata.
+    /// Nine streams of a few hundred entries with changing metadata (a
+    /// level in runs of 50 entries, a trace id changing every entry).
     fn store(dir: &std::path::Path) -> Store {
         let store = Store::open(StoreConfig {
             dir: dir.to_path_buf(),
@@ -632,7 +692,10 @@ mod tests {
                         ["info", "warn"][i % 2],
                         "x".repeat(i % 7)
                     ),
-                    metadata: vec![Label::new("detected_level", ["info", "warn"][(i / 50) % 2])],
+                    metadata: vec![
+                        Label::new("detected_level", ["info", "warn"][(i / 50) % 2]),
+                        Label::new("trace_id", format!("t{}", i % 23)),
+                    ],
                 })
                 .collect();
             let labels =
@@ -724,6 +787,14 @@ mod tests {
             (
                 r#"count_over_time({app=~".+"} | s != "3" [1m])"#,
                 r#"count_over_time({app=~".+"} |= "" | s != "3" [1m])"#,
+            ),
+            (
+                r#"sum by (s) (count_over_time({app=~".+"} | trace_id=~"t1.*" [1m]))"#,
+                r#"sum by (s) (count_over_time({app=~".+"} |= "" | trace_id=~"t1.*" [1m]))"#,
+            ),
+            (
+                r#"sum by (trace_id) (rate({app="b"} | drop detected_level [1m]))"#,
+                r#"sum by (trace_id) (rate({app="b"} |= "" | drop detected_level [1m]))"#,
             ),
         ] {
             for workers in [1, 3] {

@@ -511,6 +511,32 @@ impl SampleExtractor {
         }
     }
 
+    /// For line-free samples (see [`SampleExtractor::line_free_value`]):
+    /// the structured metadata names that can change whether an entry gives
+    /// a sample and with which labels, when they are known (a `by`
+    /// grouping, or no labels, plus the names the stages read); `None`
+    /// when every name may matter.
+    pub fn metadata_names_that_matter(&self) -> Option<Vec<String>> {
+        let mut names = match &self.grouping {
+            _ if self.no_labels => Vec::new(),
+            Some(g) if !g.without => g.labels.clone(),
+            _ => return None,
+        };
+        for stage in self.pipeline.stages.iter() {
+            match stage {
+                ast::Stage::LabelFilter(e) => LabelFilterStage::new(e).label_names(&mut names),
+                ast::Stage::Drop(list) | ast::Stage::Keep(list) => {
+                    names.extend(list.iter().map(|l| match l {
+                        ast::NamedLabel::Name(n) => n.clone(),
+                        ast::NamedLabel::Matcher(m) => m.name.clone(),
+                    }));
+                }
+                _ => return None,
+            }
+        }
+        Some(names)
+    }
+
     /// Whether the range has pipeline stages (every entry of a stream then
     /// gives a sample only when it has none).
     pub fn has_stages(&self) -> bool {
