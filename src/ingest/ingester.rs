@@ -5,21 +5,51 @@ use std::hash::{Hash, Hasher};
 use std::sync::{Mutex, PoisonError};
 
 use super::config::IngestConfig;
-use super::decode::decode_body;
+use super::decode::{decode_body, BodyBuffers, RawEntry};
 use super::discovery::{discover_service_name, LevelDetector};
 use super::error::PushError;
 use super::labels::{parse_labels, render_labels};
 use super::rate::Buckets;
 use super::rejections::Rejections;
-use super::validate::{check_entry, check_labels, metadata_size, sanitize_metadata, truncate_line};
-use crate::model::{Entry, Label, Labels, PushStream};
+use super::validate::{check_entry, check_labels, sanitize_metadata, truncate_line};
+use crate::model::{Label, Labels};
+use crate::store::AppendStream;
 
-/// A push ready for the store.
+/// A validated stream for the store. Its entries borrow their text from
+/// the request body where they can.
 #[derive(Debug)]
-pub struct PreparedPush {
+pub struct ValidStream<'a> {
+    /// The labels, with `service_name` once discovered.
+    pub labels: Labels,
+    /// The accepted entries in push order, with their `detected_level`.
+    pub entries: Vec<RawEntry<'a>>,
+}
+
+impl AppendStream for ValidStream<'_> {
+    fn labels(&self) -> &Labels {
+        &self.labels
+    }
+
+    fn entry_count(&self) -> usize {
+        self.entries.len()
+    }
+
+    fn entry(&self, i: usize) -> Option<(i64, &str)> {
+        self.entries.get(i).map(|e| (e.ts, e.line.as_ref()))
+    }
+
+    fn metadata(&self, i: usize) -> impl Iterator<Item = (&str, &str)> {
+        self.entries.get(i).into_iter().flat_map(RawEntry::all_metadata)
+    }
+}
+
+/// A push ready for the store; it borrows from the body and the buffers
+/// given to [`Ingester::prepare`].
+#[derive(Debug)]
+pub struct PreparedPush<'a> {
     /// The accepted streams, labels with `service_name`, entries with
     /// `detected_level`, in request order.
-    pub streams: Vec<PushStream>,
+    pub streams: Vec<ValidStream<'a>>,
     /// What was refused; the store adds its own refusals, then
     /// [`Rejections::respond`] gives the HTTP answer.
     pub rejections: Rejections,
@@ -42,10 +72,6 @@ pub struct Ingester {
     limiters: Mutex<Limiters>,
 }
 
-fn entry_bytes(e: &Entry) -> u64 {
-    (e.line.len() + metadata_size(&e.metadata)) as u64
-}
-
 fn stream_key(tenant: &str, labels: &str) -> u64 {
     let mut h = DefaultHasher::new();
     tenant.hash(&mut h);
@@ -56,11 +82,11 @@ fn stream_key(tenant: &str, labels: &str) -> u64 {
 /// A stream after label parsing: its labels, the label text Loki shows in
 /// label errors (`rendered` when that is already the canonical rendering),
 /// and its entries.
-struct ParsedStream {
+struct ParsedStream<'a> {
     labels: Vec<Label>,
     text: String,
     rendered: bool,
-    entries: Vec<Entry>,
+    entries: Vec<RawEntry<'a>>,
 }
 
 impl Ingester {
@@ -92,18 +118,21 @@ impl Ingester {
     }
 
     /// Decodes, validates and discovers one push body for `tenant` at
-    /// `now_ns`. `legacy_json` selects the `/api/prom/push` JSON shape.
-    /// An `Err` refuses the whole request; otherwise the valid entries go on
-    /// and the refused ones are in [`PreparedPush::rejections`].
-    pub fn prepare(
+    /// `now_ns`, decompressing into `buffers`. `legacy_json` selects the
+    /// `/api/prom/push` JSON shape. An `Err` refuses the whole request;
+    /// otherwise the valid entries go on and the refused ones are in
+    /// [`PreparedPush::rejections`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn prepare<'a>(
         &self,
         tenant: &str,
         content_type: Option<&str>,
         content_encoding: Option<&str>,
-        body: &[u8],
+        body: &'a [u8],
         legacy_json: bool,
         now_ns: i64,
-    ) -> Result<PreparedPush, PushError> {
+        buffers: &'a mut BodyBuffers,
+    ) -> Result<PreparedPush<'a>, PushError> {
         let cfg = &self.cfg;
         let raw = decode_body(
             cfg.body_limits(),
@@ -111,9 +140,14 @@ impl Ingester {
             content_encoding,
             body,
             legacy_json,
+            buffers,
         )?;
         let lines = raw.iter().map(|s| s.entries.len() as u64).sum();
-        let bytes = raw.iter().flat_map(|s| &s.entries).map(entry_bytes).sum();
+        let bytes = raw
+            .iter()
+            .flat_map(|s| &s.entries)
+            .map(RawEntry::bytes)
+            .sum();
 
         // Every label string is parsed first, so a bad one refuses the request.
         let mut parsed = Vec::with_capacity(raw.len());
@@ -124,7 +158,7 @@ impl Ingester {
             let text = if rendered {
                 render_labels(&labels)
             } else {
-                s.labels
+                s.labels.into_owned()
             };
             parsed.push(ParsedStream {
                 labels,
@@ -153,7 +187,7 @@ impl Ingester {
         let total_bytes: u64 = accepted
             .iter()
             .flat_map(|(_, s)| &s.entries)
-            .map(entry_bytes)
+            .map(RawEntry::bytes)
             .sum();
         if !limiters
             .tenants
@@ -170,7 +204,7 @@ impl Ingester {
         let stream_limit = limiters.streams.rate() as u64;
         let mut streams = Vec::with_capacity(accepted.len());
         for (text, stream) in accepted {
-            let size = stream.entries.iter().map(entry_bytes).sum();
+            let size = stream.entries.iter().map(RawEntry::bytes).sum();
             let key = stream_key(tenant, &text);
             let i = rejections.register_stream(text, stream.entries.len());
             if limiters.streams.allow(&key, size, now_ns) {
@@ -190,12 +224,12 @@ impl Ingester {
     /// Loki's distributor loop: label checks, line truncation, entry checks,
     /// metadata sanitising and level discovery. Returns the accepted streams
     /// with their canonical label strings.
-    fn validate(
+    fn validate<'a>(
         &self,
-        parsed: Vec<ParsedStream>,
+        parsed: Vec<ParsedStream<'a>>,
         now_ns: i64,
         rejections: &mut Rejections,
-    ) -> Vec<(String, PushStream)> {
+    ) -> Vec<(String, ValidStream<'a>)> {
         let cfg = &self.cfg;
         let detect = cfg.discover_log_levels && cfg.allow_structured_metadata;
         let mut scratch = Vec::new();
@@ -216,7 +250,7 @@ impl Ingester {
                 }
             }
             if let Err(v) = check_labels(cfg, &labels, &text) {
-                let bytes = entries.iter().map(entry_bytes).sum();
+                let bytes = entries.iter().map(RawEntry::bytes).sum();
                 rejections.add_violation(v, entries.len() as u64, bytes);
                 continue;
             }
@@ -232,13 +266,13 @@ impl Ingester {
             };
             entries.retain_mut(|e| {
                 if let Err(v) = check_entry(cfg, now_ns, &canonical, e) {
-                    rejections.add_violation(v, 1, entry_bytes(e));
+                    rejections.add_violation(v, 1, e.bytes());
                     return false;
                 }
                 sanitize_metadata(&mut e.metadata);
                 if detect {
-                    self.levels.apply(
-                        stream_level.as_deref(),
+                    e.detected_level = self.levels.apply(
+                        stream_level.as_ref(),
                         &mut e.metadata,
                         &e.line,
                         &mut scratch,
@@ -250,7 +284,7 @@ impl Ingester {
                 continue;
             }
             let labels = Labels::from_pairs(labels.into_iter().map(|l| (l.name, l.value)));
-            accepted.push((canonical, PushStream { labels, entries }));
+            accepted.push((canonical, ValidStream { labels, entries }));
         }
         accepted
     }
@@ -281,8 +315,15 @@ mod tests {
         )
     }
 
-    fn push(ing: &Ingester, body: &str) -> Result<PreparedPush, PushError> {
-        ing.prepare("fake", JSON, None, body.as_bytes(), false, NOW)
+    /// Decompression buffers that outlive a test's prepared push.
+    fn bufs() -> &'static mut BodyBuffers {
+        Box::leak(Box::default())
+    }
+
+    /// Prepares a JSON body; the body is kept for the rest of the test.
+    fn push(ing: &Ingester, body: &str) -> Result<PreparedPush<'static>, PushError> {
+        let body: &'static str = Box::leak(body.into());
+        ing.prepare("fake", JSON, None, body.as_bytes(), false, NOW, bufs())
     }
 
     fn answer(ing: &Ingester, body: &str) -> Option<(u16, String)> {
@@ -313,7 +354,7 @@ mod tests {
         let levels: Vec<&str> = s
             .entries
             .iter()
-            .map(|e| e.metadata[0].value.as_str())
+            .map(|e| e.detected_level.as_deref().unwrap_or(""))
             .collect();
         assert_eq!(levels, ["warn", "unknown"]);
     }
@@ -347,12 +388,15 @@ mod tests {
                 &body,
                 false,
                 NOW,
+                bufs(),
             )
             .unwrap();
         let e = &p.streams[0].entries[0];
         assert_eq!(e.line, "caf\u{FFFD}");
         assert_eq!(
-            e.metadata,
+            e.all_metadata()
+                .map(|(n, v)| Label::new(n, v))
+                .collect::<Vec<_>>(),
             vec![
                 Label::new("trace_id", "ab"),
                 Label::new("detected_level", "error")
@@ -481,6 +525,7 @@ mod tests {
                 &dup,
                 false,
                 NOW,
+                bufs(),
             )
             .unwrap();
         assert_eq!(
@@ -585,11 +630,12 @@ mod tests {
                 None,
                 b.as_bytes(),
                 false,
-                NOW + 10 * 1_000_000_000
+                NOW + 10 * 1_000_000_000,
+                bufs(),
             )
             .is_ok());
         assert!(ing
-            .prepare("other", JSON, None, b.as_bytes(), false, NOW)
+            .prepare("other", JSON, None, b.as_bytes(), false, NOW, bufs())
             .is_ok());
     }
 
@@ -646,8 +692,9 @@ mod tests {
                 "stream": v["stream"],
                 "values": [[v["ts"], v["line"], meta]],
             }]});
+            let text = body.to_string();
             let p = ing
-                .prepare("fake", JSON, None, body.to_string().as_bytes(), false, ts)
+                .prepare("fake", JSON, None, text.as_bytes(), false, ts, bufs())
                 .unwrap();
             let s = &p.streams[0];
             assert_eq!(
@@ -656,10 +703,9 @@ mod tests {
                 "{row}"
             );
             let level = s.entries[0]
-                .metadata
-                .iter()
-                .find(|l| l.name == "detected_level")
-                .map(|l| l.value.as_str());
+                .all_metadata()
+                .find(|(n, _)| *n == "detected_level")
+                .map(|(_, v)| v);
             assert_eq!(level, v["detected_level"].as_str(), "{row}");
             checked += 1;
         }

@@ -30,6 +30,7 @@ pub mod rejections;
 pub mod validate;
 
 pub use config::IngestConfig;
+pub use decode::BodyBuffers;
 pub use error::{DiscardReason, PushError};
-pub use ingester::{Ingester, PreparedPush};
+pub use ingester::{Ingester, PreparedPush, ValidStream};
 pub use rejections::Rejections;
