@@ -82,11 +82,7 @@ impl<'a> RawEntry<'a> {
         self.metadata
             .iter()
             .map(|l| (l.name.as_ref(), l.value.as_ref()))
-            .chain(
-                self.detected_level
-                    .as_deref()
-                    .map(|v| (DETECTED_LEVEL, v)),
-            )
+            .chain(self.detected_level.as_deref().map(|v| (DETECTED_LEVEL, v)))
     }
 }
 

@@ -200,7 +200,10 @@ mod tests {
         let d = detector();
         let stream = set(stream);
         let level = d.stream_level(&stream);
-        let mut md: Vec<RawLabel> = metadata.iter().map(|(n, v)| RawLabel::new(*n, *v)).collect();
+        let mut md: Vec<RawLabel> = metadata
+            .iter()
+            .map(|(n, v)| RawLabel::new(*n, *v))
+            .collect();
         let added = d.apply(level.as_ref(), &mut md, line, &mut Vec::new());
         md.iter()
             .map(|l| Label::new(l.name.as_ref(), l.value.as_ref()))

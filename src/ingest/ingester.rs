@@ -39,7 +39,10 @@ impl AppendStream for ValidStream<'_> {
     }
 
     fn metadata(&self, i: usize) -> impl Iterator<Item = (&str, &str)> {
-        self.entries.get(i).into_iter().flat_map(RawEntry::all_metadata)
+        self.entries
+            .get(i)
+            .into_iter()
+            .flat_map(RawEntry::all_metadata)
     }
 }
 

@@ -441,7 +441,10 @@ mod tests {
         );
         assert_eq!(
             e[1].metadata,
-            vec![RawLabel::new("trace_id", "abc"), RawLabel::new("q", "a\\\"b")]
+            vec![
+                RawLabel::new("trace_id", "abc"),
+                RawLabel::new("q", "a\\\"b")
+            ]
         );
         assert_eq!((e[2].ts, e[2].line.as_ref()), (5, "three"));
         assert!(e[2].metadata.is_empty());

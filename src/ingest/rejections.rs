@@ -16,9 +16,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use super::decode::RawEntry;
 use super::error::DiscardReason;
 use super::gofmt::{byte_size, rfc3339, time_string};
-use super::decode::RawEntry;
 use super::validate::Violation;
 use crate::model::Labels;
 

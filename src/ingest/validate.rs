@@ -5,8 +5,8 @@
 use std::borrow::Cow;
 
 use super::config::IngestConfig;
-use super::error::DiscardReason;
 use super::decode::{RawEntry, RawLabel};
+use super::error::DiscardReason;
 use super::gofmt::rfc3339;
 use crate::model::Label;
 

@@ -380,8 +380,7 @@ impl Ingest {
                 if !days.iter().any(|(d, _)| *d == day) {
                     days.push((day, register(day, &key)?));
                 }
-                self.record
-                    .push(&mut self.enc, ts, line, ps.metadata(ei));
+                self.record.push(&mut self.enc, ts, line, ps.metadata(ei));
                 let r = self.record.len() - 1;
                 let dup_in_head = state.heads.iter().filter(|h| h.day == day).any(|h| {
                     has_duplicate(&h.active, &self.record, r)
