@@ -145,13 +145,13 @@ fn record_store_rejections(
                 oldest_acceptable, ..
             } => {
                 if let Some(entry) = stream.entries.get(r.entry) {
-                    rejections.too_far_behind(&stream.labels, entry, *oldest_acceptable);
+                    rejections.too_far_behind(stream.labels(), entry, *oldest_acceptable);
                 }
             }
             RejectReason::StreamLimit => {
                 if !limited.contains(&r.stream) {
                     limited.push(r.stream);
-                    rejections.stream_limit(&stream.labels, &stream.entries);
+                    rejections.stream_limit(stream.labels(), &stream.entries);
                 }
             }
         }

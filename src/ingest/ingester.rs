@@ -2,32 +2,38 @@
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use super::config::IngestConfig;
 use super::decode::{decode_body, BodyBuffers, RawEntry};
-use super::discovery::{discover_service_name, LevelDetector};
+use super::discovery::LevelDetector;
 use super::error::PushError;
-use super::labels::{parse_labels, render_labels};
 use super::rate::Buckets;
 use super::rejections::Rejections;
-use super::validate::{check_entry, check_labels, sanitize_metadata, truncate_line};
-use crate::model::{Label, Labels};
+use super::stream_labels::{LabelCache, StreamLabels};
+use super::validate::{check_entry, sanitize_metadata, truncate_line};
+use crate::model::Labels;
 use crate::store::AppendStream;
 
 /// A validated stream for the store. Its entries borrow their text from
 /// the request body where they can.
 #[derive(Debug)]
 pub struct ValidStream<'a> {
-    /// The labels, with `service_name` once discovered.
-    pub labels: Labels,
+    stream: Arc<StreamLabels>,
     /// The accepted entries in push order, with their `detected_level`.
     pub entries: Vec<RawEntry<'a>>,
 }
 
+impl ValidStream<'_> {
+    /// The labels, with `service_name` once discovered.
+    pub fn labels(&self) -> &Labels {
+        &self.stream.labels
+    }
+}
+
 impl AppendStream for ValidStream<'_> {
     fn labels(&self) -> &Labels {
-        &self.labels
+        ValidStream::labels(self)
     }
 
     fn entry_count(&self) -> usize {
@@ -72,6 +78,7 @@ struct Limiters {
 pub struct Ingester {
     cfg: IngestConfig,
     levels: LevelDetector,
+    label_cache: LabelCache,
     limiters: Mutex<Limiters>,
 }
 
@@ -82,13 +89,10 @@ fn stream_key(tenant: &str, labels: &str) -> u64 {
     h.finish()
 }
 
-/// A stream after label parsing: its labels, the label text Loki shows in
-/// label errors (`rendered` when that is already the canonical rendering),
-/// and its entries.
+/// A stream after label parsing: what its label text resolves to, and its
+/// entries.
 struct ParsedStream<'a> {
-    labels: Vec<Label>,
-    text: String,
-    rendered: bool,
+    stream: Arc<StreamLabels>,
     entries: Vec<RawEntry<'a>>,
 }
 
@@ -111,6 +115,7 @@ impl Ingester {
         Ingester {
             cfg,
             levels,
+            label_cache: LabelCache::default(),
             limiters: Mutex::new(limiters),
         }
     }
@@ -153,23 +158,17 @@ impl Ingester {
             .sum();
 
         // Every label string is parsed first, so a bad one refuses the request.
-        let mut parsed = Vec::with_capacity(raw.len());
-        for s in raw {
-            let mut labels = parse_labels(&s.labels)
-                .map_err(|e| PushError::BadRequest(format!("couldn't parse labels: {e}")))?;
-            let rendered = discover_service_name(&mut labels, &cfg.discover_service_name);
-            let text = if rendered {
-                render_labels(&labels)
-            } else {
-                s.labels.into_owned()
-            };
-            parsed.push(ParsedStream {
-                labels,
-                text,
-                rendered,
+        let resolved =
+            self.label_cache
+                .resolve(cfg, &self.levels, raw.iter().map(|s| s.labels.as_ref()))?;
+        let parsed: Vec<ParsedStream<'a>> = raw
+            .into_iter()
+            .zip(resolved)
+            .map(|(s, stream)| ParsedStream {
+                stream,
                 entries: s.entries,
-            });
-        }
+            })
+            .collect();
         if parsed.is_empty() {
             return Err(PushError::NoStreams);
         }
@@ -186,10 +185,10 @@ impl Ingester {
         }
 
         let mut limiters = self.limiters.lock().unwrap_or_else(PoisonError::into_inner);
-        let total_lines: u64 = accepted.iter().map(|(_, s)| s.entries.len() as u64).sum();
+        let total_lines: u64 = accepted.iter().map(|s| s.entries.len() as u64).sum();
         let total_bytes: u64 = accepted
             .iter()
-            .flat_map(|(_, s)| &s.entries)
+            .flat_map(|s| &s.entries)
             .map(RawEntry::bytes)
             .sum();
         if !limiters
@@ -206,10 +205,11 @@ impl Ingester {
 
         let stream_limit = limiters.streams.rate() as u64;
         let mut streams = Vec::with_capacity(accepted.len());
-        for (text, stream) in accepted {
+        for stream in accepted {
             let size = stream.entries.iter().map(RawEntry::bytes).sum();
-            let key = stream_key(tenant, &text);
-            let i = rejections.register_stream(text, stream.entries.len());
+            let canonical = &stream.stream.canonical;
+            let key = stream_key(tenant, canonical);
+            let i = rejections.register_stream(canonical.clone(), stream.entries.len());
             if limiters.streams.allow(&key, size, now_ns) {
                 streams.push(stream);
             } else {
@@ -232,15 +232,13 @@ impl Ingester {
         parsed: Vec<ParsedStream<'a>>,
         now_ns: i64,
         rejections: &mut Rejections,
-    ) -> Vec<(String, ValidStream<'a>)> {
+    ) -> Vec<ValidStream<'a>> {
         let cfg = &self.cfg;
         let detect = cfg.discover_log_levels && cfg.allow_structured_metadata;
         let mut scratch = Vec::new();
         let mut accepted = Vec::with_capacity(parsed.len());
         for ParsedStream {
-            labels,
-            text,
-            rendered,
+            stream,
             mut entries,
         } in parsed
         {
@@ -252,30 +250,20 @@ impl Ingester {
                     truncate_line(&mut e.line, cfg.max_line_size);
                 }
             }
-            if let Err(v) = check_labels(cfg, &labels, &text) {
+            if let Err(v) = &stream.check {
                 let bytes = entries.iter().map(RawEntry::bytes).sum();
-                rejections.add_violation(v, entries.len() as u64, bytes);
+                rejections.add_violation(v.clone(), entries.len() as u64, bytes);
                 continue;
             }
-            let canonical = if rendered {
-                text
-            } else {
-                render_labels(&labels)
-            };
-            let stream_level = if detect {
-                self.levels.stream_level(&labels)
-            } else {
-                None
-            };
             entries.retain_mut(|e| {
-                if let Err(v) = check_entry(cfg, now_ns, &canonical, e) {
+                if let Err(v) = check_entry(cfg, now_ns, &stream.canonical, e) {
                     rejections.add_violation(v, 1, e.bytes());
                     return false;
                 }
                 sanitize_metadata(&mut e.metadata);
                 if detect {
                     e.detected_level = self.levels.apply(
-                        stream_level.as_ref(),
+                        stream.level.as_ref(),
                         &mut e.metadata,
                         &e.line,
                         &mut scratch,
@@ -286,8 +274,7 @@ impl Ingester {
             if entries.is_empty() {
                 continue;
             }
-            let labels = Labels::from_pairs(labels.into_iter().map(|l| (l.name, l.value)));
-            accepted.push((canonical, ValidStream { labels, entries }));
+            accepted.push(ValidStream { stream, entries });
         }
         accepted
     }
@@ -300,6 +287,7 @@ mod tests {
         EntryAdapter, LabelPairAdapter, PushRequest, StreamAdapter, Timestamp,
     };
     use crate::ingest::DiscardReason;
+    use crate::model::Label;
     use prost::Message;
     use std::time::Duration;
 
@@ -353,7 +341,7 @@ mod tests {
         assert_eq!((p.lines, p.bytes), (2, 21));
         assert_eq!(p.streams.len(), 1);
         let s = &p.streams[0];
-        assert_eq!(s.labels.to_string(), r#"{app="web", service_name="web"}"#);
+        assert_eq!(s.labels().to_string(), r#"{app="web", service_name="web"}"#);
         let levels: Vec<&str> = s
             .entries
             .iter()
@@ -406,7 +394,7 @@ mod tests {
             ]
         );
         assert_eq!(
-            p.streams[0].labels.to_string(),
+            p.streams[0].labels().to_string(),
             r#"{job="x", level="ERR", service_name="x"}"#
         );
     }
@@ -560,7 +548,7 @@ mod tests {
             ))
         );
         let p = push(&ing, &body(r#"{"a":"b"}"#, &[(NOW, "level=error")])).unwrap();
-        assert_eq!(p.streams[0].labels.to_string(), r#"{a="b"}"#);
+        assert_eq!(p.streams[0].labels().to_string(), r#"{a="b"}"#);
         assert_eq!(p.streams[0].entries[0].line, "leve");
         assert!(p.streams[0].entries[0].metadata.is_empty());
         let with_md = format!(
@@ -598,13 +586,13 @@ mod tests {
         // The store's refusals take precedence.
         let mut r = p.rejections.clone();
         let s = &p.streams[0];
-        r.too_far_behind(&s.labels, &s.entries[0], NOW + 1);
+        r.too_far_behind(s.labels(), &s.entries[0], NOW + 1);
         assert_eq!(
             r.respond(),
             Some((400, format!("entry with timestamp 2024-01-01 00:00:00 +0000 UTC ignored, reason: 'entry too far behind, entry timestamp is: 2024-01-01T00:00:00Z, oldest acceptable timestamp is: 2024-01-01T00:00:00Z',\nuser 'fake', total ignored: 1 out of 1 for stream: {web}\n")))
         );
         let mut r = p.rejections.clone();
-        r.stream_limit(&s.labels, &s.entries);
+        r.stream_limit(s.labels(), &s.entries);
         assert_eq!(r.respond().map(|(s, _)| s), Some(429));
     }
 
@@ -656,7 +644,7 @@ mod tests {
         );
         let p = push(&ing, &two).unwrap();
         assert_eq!(p.streams.len(), 1);
-        assert_eq!(p.streams[0].labels.get("app"), Some("small"));
+        assert_eq!(p.streams[0].labels().get("app"), Some("small"));
         let big = r#"{app="big", service_name="big"}"#;
         assert_eq!(
             p.rejections.respond(),
@@ -701,7 +689,7 @@ mod tests {
                 .unwrap();
             let s = &p.streams[0];
             assert_eq!(
-                s.labels.get("service_name"),
+                s.labels().get("service_name"),
                 v["service_name"].as_str(),
                 "{row}"
             );

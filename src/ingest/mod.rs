@@ -27,6 +27,7 @@ pub mod proto;
 pub mod push_wire;
 mod rate;
 pub mod rejections;
+mod stream_labels;
 pub mod validate;
 
 pub use config::IngestConfig;
