@@ -16,9 +16,12 @@ use super::labels::{parse_labels, render_labels};
 use super::validate::{check_labels, Violation};
 use crate::model::{Label, Labels};
 
-/// Distinct label texts remembered; the cache starts over when full, so its
-/// memory stays bounded whatever the clients send.
+/// Distinct label texts remembered, and their approximate bytes; the cache
+/// starts over when either is reached, so its memory stays bounded
+/// whatever the clients send.
 const MAX_CACHED: usize = 4096;
+/// See [`MAX_CACHED`].
+const MAX_CACHED_BYTES: usize = 1 << 20;
 
 /// A stream's labels as one label text resolves them.
 #[derive(Debug)]
@@ -68,7 +71,13 @@ impl StreamLabels {
 /// Resolved label texts, shared by all pushes.
 #[derive(Debug, Default)]
 pub struct LabelCache {
-    map: Mutex<HashMap<String, Arc<StreamLabels>>>,
+    inner: Mutex<Cached>,
+}
+
+#[derive(Debug, Default)]
+struct Cached {
+    map: HashMap<String, Arc<StreamLabels>>,
+    bytes: usize,
 }
 
 impl LabelCache {
@@ -79,18 +88,22 @@ impl LabelCache {
         levels: &LevelDetector,
         texts: impl Iterator<Item = &'a str>,
     ) -> Result<Vec<Arc<StreamLabels>>, PushError> {
-        let mut map = self.map.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut cached = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
         let mut out = Vec::with_capacity(texts.size_hint().0);
         for text in texts {
-            if let Some(found) = map.get(text) {
+            if let Some(found) = cached.map.get(text) {
                 out.push(Arc::clone(found));
                 continue;
             }
             let resolved = Arc::new(StreamLabels::resolve(cfg, levels, text)?);
-            if map.len() >= MAX_CACHED {
-                map.clear();
+            // The key, the canonical text, and the labels' names and values.
+            let cost = text.len() + 3 * resolved.canonical.len() + 64;
+            if cached.map.len() >= MAX_CACHED || cached.bytes + cost > MAX_CACHED_BYTES {
+                cached.map.clear();
+                cached.bytes = 0;
             }
-            map.insert(text.to_string(), Arc::clone(&resolved));
+            cached.bytes += cost;
+            cached.map.insert(text.to_string(), Arc::clone(&resolved));
             out.push(resolved);
         }
         Ok(out)
@@ -137,7 +150,7 @@ mod tests {
                 matches!(err, PushError::BadRequest(m) if m.starts_with("couldn't parse labels"))
             );
         }
-        assert!(cache.map.lock().unwrap().is_empty());
+        assert!(cache.inner.lock().unwrap().map.is_empty());
     }
 
     #[test]
@@ -151,6 +164,13 @@ mod tests {
         cache
             .resolve(&cfg, &lv, texts.iter().map(String::as_str))
             .unwrap();
-        assert!(cache.map.lock().unwrap().len() <= MAX_CACHED);
+        assert!(cache.inner.lock().unwrap().map.len() <= MAX_CACHED);
+        let long: Vec<String> = (0..100)
+            .map(|i| format!(r#"{{app="{i}{}"}}"#, "v".repeat(2000)))
+            .collect();
+        cache
+            .resolve(&cfg, &lv, long.iter().map(String::as_str))
+            .unwrap();
+        assert!(cache.inner.lock().unwrap().bytes <= MAX_CACHED_BYTES);
     }
 }
