@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use kindling::ingest::proto::{EntryAdapter, PushRequest, StreamAdapter, Timestamp};
-use kindling::ingest::{IngestConfig, Ingester};
+use kindling::ingest::{BodyBuffers, IngestConfig, Ingester};
 use kindling::model::go_quote;
 use prost::Message;
 
@@ -208,6 +208,7 @@ fn bench(c: &mut Criterion) {
     g.throughput(Throughput::Bytes(line_bytes as u64));
     g.bench_function("protobuf_snappy_1MiB", |b| {
         b.iter(|| {
+            let mut buffers = BodyBuffers::default();
             let p = ingester
                 .prepare(
                     "fake",
@@ -216,6 +217,7 @@ fn bench(c: &mut Criterion) {
                     black_box(&pb),
                     false,
                     now,
+                    &mut buffers,
                 )
                 .expect("accepted");
             black_box(p.streams.len())
@@ -223,6 +225,7 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function("json_1MiB", |b| {
         b.iter(|| {
+            let mut buffers = BodyBuffers::default();
             let p = ingester
                 .prepare(
                     "fake",
@@ -231,6 +234,7 @@ fn bench(c: &mut Criterion) {
                     black_box(&json),
                     false,
                     now,
+                    &mut buffers,
                 )
                 .expect("accepted");
             black_box(p.streams.len())

@@ -12,9 +12,8 @@ use http_body_util::BodyExt;
 
 use crate::api::error::ApiError;
 use crate::api::{now_ns, tenant, AppState};
-use crate::ingest::Rejections;
+use crate::ingest::{BodyBuffers, Rejections, ValidStream};
 use crate::metrics;
-use crate::model::PushStream;
 use crate::store::{AppendOutcome, RejectReason};
 
 /// `POST /loki/api/v1/push`.
@@ -62,6 +61,9 @@ async fn push(
     let content_encoding = header("content-encoding");
     let st = state.clone();
     let result = tokio::task::spawn_blocking(move || {
+        // The decompressed body lives only while this push is handled: the
+        // prepared entries borrow their lines from it.
+        let mut buffers = BodyBuffers::default();
         let prepared = st.ingester.prepare(
             &tenant,
             content_type.as_deref(),
@@ -69,6 +71,7 @@ async fn push(
             &bytes,
             legacy,
             now_ns(),
+            &mut buffers,
         );
         let mut prepared = match prepared {
             Ok(p) => p,
@@ -93,10 +96,10 @@ async fn push(
             .append(&tenant, &streams)
             .map_err(|e| ApiError::internal(e.to_string()))?;
         record_store_rejections(&mut prepared.rejections, &streams, &outcome);
-        Ok((tenant, prepared, outcome, accepted_bytes))
+        Ok((tenant, prepared.rejections, outcome, accepted_bytes))
     })
     .await;
-    let (tenant, prepared, outcome, accepted_bytes) = match result {
+    let (tenant, rejections, outcome, accepted_bytes) = match result {
         Ok(Ok(v)) => v,
         Ok(Err(e)) => return e.for_push().into_response(),
         Err(e) => return ApiError::internal(e.to_string()).for_push().into_response(),
@@ -108,10 +111,10 @@ async fn push(
         m.rejected_lines
             .add(&["duplicate"], outcome.duplicates as u64);
     }
-    for (reason, lines, _bytes) in prepared.rejections.discarded() {
+    for (reason, lines, _bytes) in rejections.discarded() {
         m.rejected_lines.add(&[reason.as_str()], lines);
     }
-    match prepared.rejections.respond() {
+    match rejections.respond() {
         None => StatusCode::NO_CONTENT.into_response(),
         Some((status, text)) => ingest_error(status, text).for_push().into_response(),
     }
@@ -129,7 +132,7 @@ fn ingest_error(status: u16, mut text: String) -> ApiError {
 /// Hands the store's refusals to ingest, which words Loki's answer.
 fn record_store_rejections(
     rejections: &mut Rejections,
-    streams: &[PushStream],
+    streams: &[ValidStream<'_>],
     outcome: &AppendOutcome,
 ) {
     let mut limited: Vec<usize> = Vec::new();
@@ -142,13 +145,13 @@ fn record_store_rejections(
                 oldest_acceptable, ..
             } => {
                 if let Some(entry) = stream.entries.get(r.entry) {
-                    rejections.too_far_behind(&stream.labels, entry, *oldest_acceptable);
+                    rejections.too_far_behind(stream.labels(), entry, *oldest_acceptable);
                 }
             }
             RejectReason::StreamLimit => {
                 if !limited.contains(&r.stream) {
                     limited.push(r.stream);
-                    rejections.stream_limit(&stream.labels, &stream.entries);
+                    rejections.stream_limit(stream.labels(), &stream.entries);
                 }
             }
         }

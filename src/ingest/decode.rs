@@ -7,18 +7,100 @@
 use std::borrow::Cow;
 use std::io::{self, Read};
 
+use super::discovery::DETECTED_LEVEL;
 use super::error::PushError;
 use super::media_type::parse_media_type;
 use super::{json, push_wire};
-use crate::model::{go_quote, Entry};
+use crate::model::go_quote;
+
+/// One structured metadata pair of a decoded entry. Protobuf text borrows
+/// from the decompressed body; repaired or unescaped text is owned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RawLabel<'a> {
+    /// The name.
+    pub name: Cow<'a, str>,
+    /// The value.
+    pub value: Cow<'a, str>,
+}
+
+impl<'a> RawLabel<'a> {
+    /// A pair from anything that converts to text.
+    pub fn new(name: impl Into<Cow<'a, str>>, value: impl Into<Cow<'a, str>>) -> Self {
+        RawLabel {
+            name: name.into(),
+            value: value.into(),
+        }
+    }
+}
+
+/// One decoded entry. Its line borrows from the decompressed body unless
+/// it had to be repaired or unescaped, so a push costs no allocation per
+/// line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RawEntry<'a> {
+    /// Nanoseconds since the epoch.
+    pub ts: i64,
+    /// The log line.
+    pub line: Cow<'a, str>,
+    /// Structured metadata in push order.
+    pub metadata: Vec<RawLabel<'a>>,
+    /// The `detected_level` value that discovery adds after `metadata`
+    /// (`None` from the decoders, and when the entry already carries one).
+    pub detected_level: Option<Cow<'a, str>>,
+}
+
+impl<'a> RawEntry<'a> {
+    /// An entry without a discovered level.
+    pub fn new(ts: i64, line: impl Into<Cow<'a, str>>, metadata: Vec<RawLabel<'a>>) -> Self {
+        RawEntry {
+            ts,
+            line: line.into(),
+            metadata,
+            detected_level: None,
+        }
+    }
+
+    /// Bytes as Loki counts them for limits and discard metrics: the line
+    /// plus every structured metadata name and value, `detected_level`
+    /// included.
+    pub fn bytes(&self) -> u64 {
+        let metadata: usize = self
+            .metadata
+            .iter()
+            .map(|l| l.name.len() + l.value.len())
+            .sum();
+        let level = self
+            .detected_level
+            .as_ref()
+            .map_or(0, |v| DETECTED_LEVEL.len() + v.len());
+        (self.line.len() + metadata + level) as u64
+    }
+
+    /// Every structured metadata pair of the entry in stored order:
+    /// the pushed ones, then the discovered `detected_level`.
+    pub fn all_metadata(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.metadata
+            .iter()
+            .map(|l| (l.name.as_ref(), l.value.as_ref()))
+            .chain(self.detected_level.as_deref().map(|v| (DETECTED_LEVEL, v)))
+    }
+}
 
 /// One decoded stream before label parsing and validation.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RawStream {
+pub struct RawStream<'a> {
     /// The label set as text (`{a="b"}`), exactly as received or rendered.
-    pub labels: String,
+    pub labels: Cow<'a, str>,
     /// The entries in push order.
-    pub entries: Vec<Entry>,
+    pub entries: Vec<RawEntry<'a>>,
+}
+
+/// Buffers a push body is decompressed into; the decoded streams borrow
+/// from them, so they live as long as the push is being handled.
+#[derive(Debug, Default)]
+pub struct BodyBuffers {
+    plain: Vec<u8>,
+    protobuf: Vec<u8>,
 }
 
 /// Size limits of a push body.
@@ -30,15 +112,16 @@ pub struct BodyLimits {
     pub max_decompressed_size: usize,
 }
 
-/// Decodes a push body into raw streams. `legacy_json` selects the
-/// `/api/prom/push` JSON shape.
-pub fn decode_body(
+/// Decodes a push body into raw streams, decompressing into `buffers`.
+/// `legacy_json` selects the `/api/prom/push` JSON shape.
+pub fn decode_body<'a>(
     limits: BodyLimits,
     content_type: Option<&str>,
     content_encoding: Option<&str>,
-    body: &[u8],
+    body: &'a [u8],
     legacy_json: bool,
-) -> Result<Vec<RawStream>, PushError> {
+    buffers: &'a mut BodyBuffers,
+) -> Result<Vec<RawStream<'a>>, PushError> {
     if body.len() > limits.max_recv_msg_size {
         return Err(PushError::TooLarge {
             size: body.len(),
@@ -46,11 +129,21 @@ pub fn decode_body(
         });
     }
     let max = limits.max_decompressed_size;
-    let plain: Cow<'_, [u8]> = match content_encoding.unwrap_or("") {
-        "" | "snappy" => Cow::Borrowed(body),
-        "gzip" => Cow::Owned(gunzip(body, max)?),
-        "deflate" => Cow::Owned(inflate(body, max)?),
-        "zstd" => Cow::Owned(unzstd(body, max)?),
+    let BodyBuffers { plain, protobuf } = buffers;
+    let plain: &'a [u8] = match content_encoding.unwrap_or("") {
+        "" | "snappy" => body,
+        "gzip" => {
+            *plain = gunzip(body, max)?;
+            plain
+        }
+        "deflate" => {
+            *plain = inflate(body, max)?;
+            plain
+        }
+        "zstd" => {
+            *plain = unzstd(body, max)?;
+            plain
+        }
         other => {
             return Err(PushError::BadRequest(format!(
                 "Content-Encoding {} not supported",
@@ -67,36 +160,40 @@ pub fn decode_body(
     let media = parse_media_type(content_type.unwrap_or("")).map_err(PushError::BadRequest)?;
     if media == "application/json" {
         let streams = if legacy_json {
-            json::decode_legacy(&plain)
+            json::decode_legacy(plain)
         } else {
-            json::decode_v1(&plain)
+            json::decode_v1(plain)
         };
         return streams.map_err(PushError::BadRequest);
     }
-    snappy_protobuf(&plain, max)
+    snappy_protobuf(plain, max, protobuf)
 }
 
-/// Decodes a raw (unframed) snappy block, checking its announced size
-/// first, then the protobuf inside. The output buffer lives for one push
-/// only: lines are copied out of it, and the allocator hands the same
-/// memory to the next push (buffers kept per thread stayed resident in
-/// every idle blocking thread).
-fn snappy_protobuf(body: &[u8], max: usize) -> Result<Vec<RawStream>, PushError> {
+/// Decodes a raw (unframed) snappy block into `buf`, checking its
+/// announced size first, then the protobuf inside. The buffer lives for
+/// one push only: the allocator hands the same memory to the next push
+/// (buffers kept per thread stayed resident in every idle blocking thread).
+fn snappy_protobuf<'a>(
+    body: &[u8],
+    max: usize,
+    buf: &'a mut Vec<u8>,
+) -> Result<Vec<RawStream<'a>>, PushError> {
     let len = snap::raw::decompress_len(body)
         .map_err(|_| PushError::BadRequest("snappy: corrupt input".into()))?;
     if len > max {
         return Err(PushError::TooLarge { size: len, max });
     }
-    let mut buf = vec![0u8; len];
+    buf.clear();
+    buf.resize(len, 0);
     snap::raw::Decoder::new()
-        .decompress(body, &mut buf)
+        .decompress(body, buf)
         .map_err(|e| match e {
             snap::Error::TooBig { .. } => {
                 PushError::BadRequest("snappy: decoded block is too large".into())
             }
             _ => PushError::BadRequest("snappy: corrupt input".into()),
         })?;
-    push_wire::decode_push_request(&buf).map_err(PushError::BadRequest)
+    push_wire::decode_push_request(buf).map_err(PushError::BadRequest)
 }
 
 /// Reads a decompressing reader into memory, refusing more than `max` bytes.
@@ -179,7 +276,6 @@ fn unzstd(body: &[u8], max: usize) -> Result<Vec<u8>, PushError> {
 mod tests {
     use super::*;
     use crate::ingest::proto::{EntryAdapter, PushRequest, StreamAdapter, Timestamp};
-    use crate::model::Label;
     use prost::Message;
     use std::io::Write;
 
@@ -190,15 +286,40 @@ mod tests {
     const JSON: &str =
         r#"{"streams":[{"stream":{"app":"web"},"values":[["1","hello",{"k":"v"}]]}]}"#;
 
-    fn want() -> Vec<RawStream> {
+    fn want() -> Vec<RawStream<'static>> {
         vec![RawStream {
             labels: r#"{app="web"}"#.into(),
-            entries: vec![Entry {
-                ts: 1,
-                line: "hello".into(),
-                metadata: vec![Label::new("k", "v")],
-            }],
+            entries: vec![RawEntry::new(1, "hello", vec![RawLabel::new("k", "v")])],
         }]
+    }
+
+    /// Decodes with fresh buffers; the result is compared by value.
+    fn decode_owned(
+        limits: BodyLimits,
+        ct: Option<&str>,
+        ce: Option<&str>,
+        body: &[u8],
+    ) -> Result<Vec<RawStream<'static>>, PushError> {
+        let mut buffers = BodyBuffers::default();
+        let streams = decode_body(limits, ct, ce, body, false, &mut buffers)?;
+        Ok(streams
+            .into_iter()
+            .map(|s| RawStream {
+                labels: Cow::Owned(s.labels.into_owned()),
+                entries: s
+                    .entries
+                    .into_iter()
+                    .map(|e| {
+                        let metadata = e
+                            .metadata
+                            .into_iter()
+                            .map(|l| RawLabel::new(l.name.into_owned(), l.value.into_owned()))
+                            .collect();
+                        RawEntry::new(e.ts, e.line.into_owned(), metadata)
+                    })
+                    .collect(),
+            })
+            .collect())
     }
 
     fn protobuf_body() -> Vec<u8> {
@@ -233,8 +354,8 @@ mod tests {
         ct: Option<&str>,
         ce: Option<&str>,
         body: &[u8],
-    ) -> Result<Vec<RawStream>, PushError> {
-        decode_body(LIMITS, ct, ce, body, false)
+    ) -> Result<Vec<RawStream<'static>>, PushError> {
+        decode_owned(LIMITS, ct, ce, body)
     }
 
     #[test]
@@ -311,7 +432,7 @@ mod tests {
         };
         let ct = Some("application/json");
         assert_eq!(
-            decode_body(small, ct, None, &[b' '; 101], false),
+            decode_owned(small, ct, None, &[b' '; 101]),
             Err(PushError::TooLarge {
                 size: 101,
                 max: 100
@@ -324,7 +445,7 @@ mod tests {
             max_decompressed_size: 1000,
         };
         assert_eq!(
-            decode_body(limits, ct, Some("gzip"), &bomb, false),
+            decode_owned(limits, ct, Some("gzip"), &bomb),
             Err(PushError::TooLarge {
                 size: 1001,
                 max: 1000
@@ -334,7 +455,7 @@ mod tests {
             .compress_vec(&vec![0u8; 5000])
             .unwrap();
         assert_eq!(
-            decode_body(limits, Some("application/x-protobuf"), None, &big, false),
+            decode_owned(limits, Some("application/x-protobuf"), None, &big),
             Err(PushError::TooLarge {
                 size: 5000,
                 max: 1000
@@ -348,7 +469,7 @@ mod tests {
                                      enc in proptest::sample::select(vec!["", "gzip", "deflate", "zstd", "snappy"]),
                                      json in proptest::prelude::any::<bool>()) {
             let ct = if json { "application/json" } else { "application/x-protobuf" };
-            let _ = decode_body(LIMITS, Some(ct), Some(enc), &body, false);
+            let _ = decode_owned(LIMITS, Some(ct), Some(enc), &body);
         }
     }
 }

@@ -12,6 +12,7 @@
 
 use std::borrow::Cow;
 
+use super::decode::RawLabel;
 use super::level_scan::{self, known_level, LineLevelScanner};
 use super::validate::{AGGREGATED_METRIC, SERVICE_NAME};
 use crate::model::Label;
@@ -49,14 +50,6 @@ pub fn discover_service_name(labels: &mut Vec<Label>, priority: &[String]) -> bo
     true
 }
 
-/// A level value normalised (`WARNING` gives `warn`); unknown values unchanged.
-pub fn normalize_level(value: &str) -> Cow<'_, str> {
-    match known_level(value.as_bytes()) {
-        Some(level) => Cow::Borrowed(level),
-        None => Cow::Borrowed(value),
-    }
-}
-
 /// OTLP severity numbers to levels, as Loki maps them.
 fn otlp_level(number: &str) -> &'static str {
     match number.parse::<i64>() {
@@ -87,59 +80,64 @@ impl LevelDetector {
         }
     }
 
-    /// The first level field among `labels`, in field priority order.
-    fn field_value<'a>(&self, labels: &'a [Label]) -> Option<&'a str> {
-        self.fields.iter().find_map(|f| {
-            labels
+    /// The level a stream's labels impose on all its entries, if any: a
+    /// known level by its static name, any other value as it is.
+    pub fn stream_level(&self, stream_labels: &[Label]) -> Option<Cow<'static, str>> {
+        let value = self.fields.iter().find_map(|f| {
+            stream_labels
                 .iter()
                 .find(|l| &l.name == f)
                 .map(|l| l.value.as_str())
+        })?;
+        Some(match known_level(value.as_bytes()) {
+            Some(level) => Cow::Borrowed(level),
+            None => Cow::Owned(value.to_string()),
         })
     }
 
-    /// The level a stream's labels impose on all its entries, if any.
-    pub fn stream_level(&self, stream_labels: &[Label]) -> Option<String> {
-        self.field_value(stream_labels)
-            .map(|v| normalize_level(v).into_owned())
-    }
-
-    /// Adds (or normalises) `detected_level` in one entry's metadata.
-    /// `stream_level` is [`Self::stream_level`] of the entry's stream.
-    pub fn apply(
+    /// Normalises an existing `detected_level` in one entry's metadata, or
+    /// returns the `detected_level` value to add after it (`None`: nothing
+    /// to add). `stream_level` is [`Self::stream_level`] of the entry's
+    /// stream. Known levels are static strings, so a typical entry costs no
+    /// allocation.
+    pub fn apply<'a>(
         &self,
-        stream_level: Option<&str>,
-        metadata: &mut Vec<Label>,
+        stream_level: Option<&Cow<'static, str>>,
+        metadata: &mut [RawLabel<'a>],
         line: &str,
         scratch: &mut Vec<u8>,
-    ) {
+    ) -> Option<Cow<'a, str>> {
         if let Some(existing) = metadata.iter_mut().find(|l| l.name == DETECTED_LEVEL) {
             if let Some(level) = known_level(existing.value.as_bytes()) {
                 if existing.value != level {
-                    existing.value = level.to_string();
+                    existing.value = Cow::Borrowed(level);
                 }
             }
-            return;
+            return None;
         }
-        let level: Cow<'_, str> = if let Some(level) = stream_level {
-            Cow::Borrowed(level)
-        } else if let Some(v) = self.field_value(metadata) {
-            normalize_level(v)
+        let field = self
+            .fields
+            .iter()
+            .find_map(|f| metadata.iter().find(|l| l.name == f.as_str()));
+        let level: Cow<'a, str> = if let Some(level) = stream_level {
+            level.clone()
+        } else if let Some(l) = field {
+            match known_level(l.value.as_bytes()) {
+                Some(level) => Cow::Borrowed(level),
+                None => l.value.clone(),
+            }
         } else {
             let severity = metadata
                 .iter()
                 .find(|l| l.name == SEVERITY_NUMBER)
-                .map(|l| l.value.as_str())
+                .map(|l| l.value.as_ref())
                 .filter(|v| !v.is_empty());
             Cow::Borrowed(match severity {
                 Some(n) => otlp_level(n),
                 None => self.scanner.level(line, scratch),
             })
         };
-        if level.is_empty() {
-            return;
-        }
-        let value = level.into_owned();
-        metadata.push(Label::new(DETECTED_LEVEL, value));
+        (!level.is_empty()).then_some(level)
     }
 }
 
@@ -202,9 +200,15 @@ mod tests {
         let d = detector();
         let stream = set(stream);
         let level = d.stream_level(&stream);
-        let mut md: Vec<Label> = metadata.iter().map(|(n, v)| Label::new(*n, *v)).collect();
-        d.apply(level.as_deref(), &mut md, line, &mut Vec::new());
-        md
+        let mut md: Vec<RawLabel> = metadata
+            .iter()
+            .map(|(n, v)| RawLabel::new(*n, *v))
+            .collect();
+        let added = d.apply(level.as_ref(), &mut md, line, &mut Vec::new());
+        md.iter()
+            .map(|l| Label::new(l.name.as_ref(), l.value.as_ref()))
+            .chain(added.map(|v| Label::new(DETECTED_LEVEL, v.as_ref())))
+            .collect()
     }
 
     #[test]

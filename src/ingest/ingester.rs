@@ -2,24 +2,63 @@
 
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use super::config::IngestConfig;
-use super::decode::decode_body;
-use super::discovery::{discover_service_name, LevelDetector};
+use super::decode::{decode_body, BodyBuffers, RawEntry};
+use super::discovery::LevelDetector;
 use super::error::PushError;
-use super::labels::{parse_labels, render_labels};
 use super::rate::Buckets;
 use super::rejections::Rejections;
-use super::validate::{check_entry, check_labels, metadata_size, sanitize_metadata, truncate_line};
-use crate::model::{Entry, Label, Labels, PushStream};
+use super::stream_labels::{LabelCache, StreamLabels};
+use super::validate::{check_entry, sanitize_metadata, truncate_line};
+use crate::model::Labels;
+use crate::store::AppendStream;
 
-/// A push ready for the store.
+/// A validated stream for the store. Its entries borrow their text from
+/// the request body where they can.
 #[derive(Debug)]
-pub struct PreparedPush {
+pub struct ValidStream<'a> {
+    stream: Arc<StreamLabels>,
+    /// The accepted entries in push order, with their `detected_level`.
+    pub entries: Vec<RawEntry<'a>>,
+}
+
+impl ValidStream<'_> {
+    /// The labels, with `service_name` once discovered.
+    pub fn labels(&self) -> &Labels {
+        &self.stream.labels
+    }
+}
+
+impl AppendStream for ValidStream<'_> {
+    fn labels(&self) -> &Labels {
+        ValidStream::labels(self)
+    }
+
+    fn entry_count(&self) -> usize {
+        self.entries.len()
+    }
+
+    fn entry(&self, i: usize) -> Option<(i64, &str)> {
+        self.entries.get(i).map(|e| (e.ts, e.line.as_ref()))
+    }
+
+    fn metadata(&self, i: usize) -> impl Iterator<Item = (&str, &str)> {
+        self.entries
+            .get(i)
+            .into_iter()
+            .flat_map(RawEntry::all_metadata)
+    }
+}
+
+/// A push ready for the store; it borrows from the body and the buffers
+/// given to [`Ingester::prepare`].
+#[derive(Debug)]
+pub struct PreparedPush<'a> {
     /// The accepted streams, labels with `service_name`, entries with
     /// `detected_level`, in request order.
-    pub streams: Vec<PushStream>,
+    pub streams: Vec<ValidStream<'a>>,
     /// What was refused; the store adds its own refusals, then
     /// [`Rejections::respond`] gives the HTTP answer.
     pub rejections: Rejections,
@@ -39,11 +78,8 @@ struct Limiters {
 pub struct Ingester {
     cfg: IngestConfig,
     levels: LevelDetector,
+    label_cache: LabelCache,
     limiters: Mutex<Limiters>,
-}
-
-fn entry_bytes(e: &Entry) -> u64 {
-    (e.line.len() + metadata_size(&e.metadata)) as u64
 }
 
 fn stream_key(tenant: &str, labels: &str) -> u64 {
@@ -53,14 +89,11 @@ fn stream_key(tenant: &str, labels: &str) -> u64 {
     h.finish()
 }
 
-/// A stream after label parsing: its labels, the label text Loki shows in
-/// label errors (`rendered` when that is already the canonical rendering),
-/// and its entries.
-struct ParsedStream {
-    labels: Vec<Label>,
-    text: String,
-    rendered: bool,
-    entries: Vec<Entry>,
+/// A stream after label parsing: what its label text resolves to, and its
+/// entries.
+struct ParsedStream<'a> {
+    stream: Arc<StreamLabels>,
+    entries: Vec<RawEntry<'a>>,
 }
 
 impl Ingester {
@@ -82,6 +115,7 @@ impl Ingester {
         Ingester {
             cfg,
             levels,
+            label_cache: LabelCache::default(),
             limiters: Mutex::new(limiters),
         }
     }
@@ -92,18 +126,21 @@ impl Ingester {
     }
 
     /// Decodes, validates and discovers one push body for `tenant` at
-    /// `now_ns`. `legacy_json` selects the `/api/prom/push` JSON shape.
-    /// An `Err` refuses the whole request; otherwise the valid entries go on
-    /// and the refused ones are in [`PreparedPush::rejections`].
-    pub fn prepare(
+    /// `now_ns`, decompressing into `buffers`. `legacy_json` selects the
+    /// `/api/prom/push` JSON shape. An `Err` refuses the whole request;
+    /// otherwise the valid entries go on and the refused ones are in
+    /// [`PreparedPush::rejections`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn prepare<'a>(
         &self,
         tenant: &str,
         content_type: Option<&str>,
         content_encoding: Option<&str>,
-        body: &[u8],
+        body: &'a [u8],
         legacy_json: bool,
         now_ns: i64,
-    ) -> Result<PreparedPush, PushError> {
+        buffers: &'a mut BodyBuffers,
+    ) -> Result<PreparedPush<'a>, PushError> {
         let cfg = &self.cfg;
         let raw = decode_body(
             cfg.body_limits(),
@@ -111,28 +148,27 @@ impl Ingester {
             content_encoding,
             body,
             legacy_json,
+            buffers,
         )?;
         let lines = raw.iter().map(|s| s.entries.len() as u64).sum();
-        let bytes = raw.iter().flat_map(|s| &s.entries).map(entry_bytes).sum();
+        let bytes = raw
+            .iter()
+            .flat_map(|s| &s.entries)
+            .map(RawEntry::bytes)
+            .sum();
 
         // Every label string is parsed first, so a bad one refuses the request.
-        let mut parsed = Vec::with_capacity(raw.len());
-        for s in raw {
-            let mut labels = parse_labels(&s.labels)
-                .map_err(|e| PushError::BadRequest(format!("couldn't parse labels: {e}")))?;
-            let rendered = discover_service_name(&mut labels, &cfg.discover_service_name);
-            let text = if rendered {
-                render_labels(&labels)
-            } else {
-                s.labels
-            };
-            parsed.push(ParsedStream {
-                labels,
-                text,
-                rendered,
+        let resolved =
+            self.label_cache
+                .resolve(cfg, &self.levels, raw.iter().map(|s| s.labels.as_ref()))?;
+        let parsed: Vec<ParsedStream<'a>> = raw
+            .into_iter()
+            .zip(resolved)
+            .map(|(s, stream)| ParsedStream {
+                stream,
                 entries: s.entries,
-            });
-        }
+            })
+            .collect();
         if parsed.is_empty() {
             return Err(PushError::NoStreams);
         }
@@ -149,11 +185,11 @@ impl Ingester {
         }
 
         let mut limiters = self.limiters.lock().unwrap_or_else(PoisonError::into_inner);
-        let total_lines: u64 = accepted.iter().map(|(_, s)| s.entries.len() as u64).sum();
+        let total_lines: u64 = accepted.iter().map(|s| s.entries.len() as u64).sum();
         let total_bytes: u64 = accepted
             .iter()
-            .flat_map(|(_, s)| &s.entries)
-            .map(entry_bytes)
+            .flat_map(|s| &s.entries)
+            .map(RawEntry::bytes)
             .sum();
         if !limiters
             .tenants
@@ -169,10 +205,11 @@ impl Ingester {
 
         let stream_limit = limiters.streams.rate() as u64;
         let mut streams = Vec::with_capacity(accepted.len());
-        for (text, stream) in accepted {
-            let size = stream.entries.iter().map(entry_bytes).sum();
-            let key = stream_key(tenant, &text);
-            let i = rejections.register_stream(text, stream.entries.len());
+        for stream in accepted {
+            let size = stream.entries.iter().map(RawEntry::bytes).sum();
+            let canonical = &stream.stream.canonical;
+            let key = stream_key(tenant, canonical);
+            let i = rejections.register_stream(canonical.clone(), stream.entries.len());
             if limiters.streams.allow(&key, size, now_ns) {
                 streams.push(stream);
             } else {
@@ -190,20 +227,18 @@ impl Ingester {
     /// Loki's distributor loop: label checks, line truncation, entry checks,
     /// metadata sanitising and level discovery. Returns the accepted streams
     /// with their canonical label strings.
-    fn validate(
+    fn validate<'a>(
         &self,
-        parsed: Vec<ParsedStream>,
+        parsed: Vec<ParsedStream<'a>>,
         now_ns: i64,
         rejections: &mut Rejections,
-    ) -> Vec<(String, PushStream)> {
+    ) -> Vec<ValidStream<'a>> {
         let cfg = &self.cfg;
         let detect = cfg.discover_log_levels && cfg.allow_structured_metadata;
         let mut scratch = Vec::new();
         let mut accepted = Vec::with_capacity(parsed.len());
         for ParsedStream {
-            labels,
-            text,
-            rendered,
+            stream,
             mut entries,
         } in parsed
         {
@@ -215,30 +250,20 @@ impl Ingester {
                     truncate_line(&mut e.line, cfg.max_line_size);
                 }
             }
-            if let Err(v) = check_labels(cfg, &labels, &text) {
-                let bytes = entries.iter().map(entry_bytes).sum();
-                rejections.add_violation(v, entries.len() as u64, bytes);
+            if let Err(v) = &stream.check {
+                let bytes = entries.iter().map(RawEntry::bytes).sum();
+                rejections.add_violation(v.clone(), entries.len() as u64, bytes);
                 continue;
             }
-            let canonical = if rendered {
-                text
-            } else {
-                render_labels(&labels)
-            };
-            let stream_level = if detect {
-                self.levels.stream_level(&labels)
-            } else {
-                None
-            };
             entries.retain_mut(|e| {
-                if let Err(v) = check_entry(cfg, now_ns, &canonical, e) {
-                    rejections.add_violation(v, 1, entry_bytes(e));
+                if let Err(v) = check_entry(cfg, now_ns, &stream.canonical, e) {
+                    rejections.add_violation(v, 1, e.bytes());
                     return false;
                 }
                 sanitize_metadata(&mut e.metadata);
                 if detect {
-                    self.levels.apply(
-                        stream_level.as_deref(),
+                    e.detected_level = self.levels.apply(
+                        stream.level.as_ref(),
                         &mut e.metadata,
                         &e.line,
                         &mut scratch,
@@ -249,8 +274,7 @@ impl Ingester {
             if entries.is_empty() {
                 continue;
             }
-            let labels = Labels::from_pairs(labels.into_iter().map(|l| (l.name, l.value)));
-            accepted.push((canonical, PushStream { labels, entries }));
+            accepted.push(ValidStream { stream, entries });
         }
         accepted
     }
@@ -263,6 +287,7 @@ mod tests {
         EntryAdapter, LabelPairAdapter, PushRequest, StreamAdapter, Timestamp,
     };
     use crate::ingest::DiscardReason;
+    use crate::model::Label;
     use prost::Message;
     use std::time::Duration;
 
@@ -281,8 +306,15 @@ mod tests {
         )
     }
 
-    fn push(ing: &Ingester, body: &str) -> Result<PreparedPush, PushError> {
-        ing.prepare("fake", JSON, None, body.as_bytes(), false, NOW)
+    /// Decompression buffers that outlive a test's prepared push.
+    fn bufs() -> &'static mut BodyBuffers {
+        Box::leak(Box::default())
+    }
+
+    /// Prepares a JSON body; the body is kept for the rest of the test.
+    fn push(ing: &Ingester, body: &str) -> Result<PreparedPush<'static>, PushError> {
+        let body: &'static str = Box::leak(body.into());
+        ing.prepare("fake", JSON, None, body.as_bytes(), false, NOW, bufs())
     }
 
     fn answer(ing: &Ingester, body: &str) -> Option<(u16, String)> {
@@ -309,11 +341,11 @@ mod tests {
         assert_eq!((p.lines, p.bytes), (2, 21));
         assert_eq!(p.streams.len(), 1);
         let s = &p.streams[0];
-        assert_eq!(s.labels.to_string(), r#"{app="web", service_name="web"}"#);
+        assert_eq!(s.labels().to_string(), r#"{app="web", service_name="web"}"#);
         let levels: Vec<&str> = s
             .entries
             .iter()
-            .map(|e| e.metadata[0].value.as_str())
+            .map(|e| e.detected_level.as_deref().unwrap_or(""))
             .collect();
         assert_eq!(levels, ["warn", "unknown"]);
     }
@@ -347,19 +379,22 @@ mod tests {
                 &body,
                 false,
                 NOW,
+                bufs(),
             )
             .unwrap();
         let e = &p.streams[0].entries[0];
         assert_eq!(e.line, "caf\u{FFFD}");
         assert_eq!(
-            e.metadata,
+            e.all_metadata()
+                .map(|(n, v)| Label::new(n, v))
+                .collect::<Vec<_>>(),
             vec![
                 Label::new("trace_id", "ab"),
                 Label::new("detected_level", "error")
             ]
         );
         assert_eq!(
-            p.streams[0].labels.to_string(),
+            p.streams[0].labels().to_string(),
             r#"{job="x", level="ERR", service_name="x"}"#
         );
     }
@@ -481,6 +516,7 @@ mod tests {
                 &dup,
                 false,
                 NOW,
+                bufs(),
             )
             .unwrap();
         assert_eq!(
@@ -512,7 +548,7 @@ mod tests {
             ))
         );
         let p = push(&ing, &body(r#"{"a":"b"}"#, &[(NOW, "level=error")])).unwrap();
-        assert_eq!(p.streams[0].labels.to_string(), r#"{a="b"}"#);
+        assert_eq!(p.streams[0].labels().to_string(), r#"{a="b"}"#);
         assert_eq!(p.streams[0].entries[0].line, "leve");
         assert!(p.streams[0].entries[0].metadata.is_empty());
         let with_md = format!(
@@ -550,13 +586,13 @@ mod tests {
         // The store's refusals take precedence.
         let mut r = p.rejections.clone();
         let s = &p.streams[0];
-        r.too_far_behind(&s.labels, &s.entries[0], NOW + 1);
+        r.too_far_behind(s.labels(), &s.entries[0], NOW + 1);
         assert_eq!(
             r.respond(),
             Some((400, format!("entry with timestamp 2024-01-01 00:00:00 +0000 UTC ignored, reason: 'entry too far behind, entry timestamp is: 2024-01-01T00:00:00Z, oldest acceptable timestamp is: 2024-01-01T00:00:00Z',\nuser 'fake', total ignored: 1 out of 1 for stream: {web}\n")))
         );
         let mut r = p.rejections.clone();
-        r.stream_limit(&s.labels, &s.entries);
+        r.stream_limit(s.labels(), &s.entries);
         assert_eq!(r.respond().map(|(s, _)| s), Some(429));
     }
 
@@ -585,11 +621,12 @@ mod tests {
                 None,
                 b.as_bytes(),
                 false,
-                NOW + 10 * 1_000_000_000
+                NOW + 10 * 1_000_000_000,
+                bufs(),
             )
             .is_ok());
         assert!(ing
-            .prepare("other", JSON, None, b.as_bytes(), false, NOW)
+            .prepare("other", JSON, None, b.as_bytes(), false, NOW, bufs())
             .is_ok());
     }
 
@@ -607,7 +644,7 @@ mod tests {
         );
         let p = push(&ing, &two).unwrap();
         assert_eq!(p.streams.len(), 1);
-        assert_eq!(p.streams[0].labels.get("app"), Some("small"));
+        assert_eq!(p.streams[0].labels().get("app"), Some("small"));
         let big = r#"{app="big", service_name="big"}"#;
         assert_eq!(
             p.rejections.respond(),
@@ -646,20 +683,20 @@ mod tests {
                 "stream": v["stream"],
                 "values": [[v["ts"], v["line"], meta]],
             }]});
+            let text = body.to_string();
             let p = ing
-                .prepare("fake", JSON, None, body.to_string().as_bytes(), false, ts)
+                .prepare("fake", JSON, None, text.as_bytes(), false, ts, bufs())
                 .unwrap();
             let s = &p.streams[0];
             assert_eq!(
-                s.labels.get("service_name"),
+                s.labels().get("service_name"),
                 v["service_name"].as_str(),
                 "{row}"
             );
             let level = s.entries[0]
-                .metadata
-                .iter()
-                .find(|l| l.name == "detected_level")
-                .map(|l| l.value.as_str());
+                .all_metadata()
+                .find(|(n, _)| *n == "detected_level")
+                .map(|(_, v)| v);
             assert_eq!(level, v["detected_level"].as_str(), "{row}");
             checked += 1;
         }

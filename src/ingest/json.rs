@@ -22,8 +22,8 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqA
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::decode::RawStream;
-use crate::model::{go_quote, Entry, Label};
+use super::decode::{RawEntry, RawLabel, RawStream};
+use crate::model::go_quote;
 
 /// jsonparser's text for a value that should have been a string.
 const NOT_A_STRING: &str = "Value is string, but can't find closing '\"' symbol";
@@ -38,7 +38,7 @@ const NOT_AN_INTEGER: &str =
 const INTEGER_OVERFLOW: &str = "Value is number, but overflowed while parsing";
 
 /// Decodes a `/loki/api/v1/push` JSON body.
-pub fn decode_v1(body: &[u8]) -> Result<Vec<RawStream>, String> {
+pub fn decode_v1(body: &[u8]) -> Result<Vec<RawStream<'static>>, String> {
     let text = String::from_utf8_lossy(body);
     let mut de = serde_json::Deserializer::from_str(&text);
     let req = V1Request::deserialize(&mut de).map_err(message)?;
@@ -47,7 +47,7 @@ pub fn decode_v1(body: &[u8]) -> Result<Vec<RawStream>, String> {
 
 /// Decodes a legacy `/api/prom/push` JSON body (`labels` strings, `entries`
 /// with RFC3339 `ts`).
-pub fn decode_legacy(body: &[u8]) -> Result<Vec<RawStream>, String> {
+pub fn decode_legacy(body: &[u8]) -> Result<Vec<RawStream<'static>>, String> {
     let text = String::from_utf8_lossy(body);
     let mut de = serde_json::Deserializer::from_str(&text);
     let req = LegacyRequest::deserialize(&mut de).map_err(message)?;
@@ -60,19 +60,18 @@ pub fn decode_legacy(body: &[u8]) -> Result<Vec<RawStream>, String> {
                 Some(ts) => parse_rfc3339(ts)?,
                 None => 0,
             };
-            entries.push(Entry {
+            entries.push(RawEntry::new(
                 ts,
-                line: e.line.map(Cow::into_owned).unwrap_or_default(),
-                metadata: e
-                    .structured_metadata
+                e.line.map(Cow::into_owned).unwrap_or_default(),
+                e.structured_metadata
                     .unwrap_or_default()
                     .into_iter()
-                    .map(|p| Label::new(p.name, p.value))
+                    .map(|p| RawLabel::new(p.name, p.value))
                     .collect(),
-            });
+            ));
         }
         out.push(RawStream {
-            labels: s.labels.map(Cow::into_owned).unwrap_or_default(),
+            labels: Cow::Owned(s.labels.map(Cow::into_owned).unwrap_or_default()),
             entries,
         });
     }
@@ -143,7 +142,7 @@ fn parse_go_int(s: &str) -> Result<i64, &'static str> {
 
 /// The top-level object; only `streams` matters (any letter case, like Go).
 struct V1Request {
-    streams: Vec<RawStream>,
+    streams: Vec<RawStream<'static>>,
 }
 
 impl<'de> Deserialize<'de> for V1Request {
@@ -179,7 +178,7 @@ impl<'de> Deserialize<'de> for V1Request {
 }
 
 /// One `{"stream": {...}, "values": [...]}` object.
-struct V1Stream(RawStream);
+struct V1Stream(RawStream<'static>);
 
 impl<'de> Deserialize<'de> for V1Stream {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -206,11 +205,14 @@ impl<'de> Deserialize<'de> for V1Stream {
                         }
                     }
                 }
-                Ok(V1Stream(RawStream { labels, entries }))
+                Ok(V1Stream(RawStream {
+                    labels: Cow::Owned(labels),
+                    entries,
+                }))
             }
             fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
                 Ok(V1Stream(RawStream {
-                    labels: String::new(),
+                    labels: Cow::Borrowed(""),
                     entries: Vec::new(),
                 }))
             }
@@ -263,7 +265,7 @@ impl<'de> Deserialize<'de> for LabelSet {
 }
 
 /// The `values` array.
-struct Values(Vec<Entry>);
+struct Values(Vec<RawEntry<'static>>);
 
 impl<'de> Deserialize<'de> for Values {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -288,7 +290,7 @@ impl<'de> Deserialize<'de> for Values {
 }
 
 /// One `[ts, line, {metadata}]` array.
-struct JsonEntry(Entry);
+struct JsonEntry(RawEntry<'static>);
 
 impl<'de> Deserialize<'de> for JsonEntry {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -303,7 +305,7 @@ impl<'de> Deserialize<'de> for JsonEntry {
                 let line: String = seq.next_element_seed(LineSeed)?.unwrap_or_default();
                 let metadata = seq.next_element_seed(MetadataSeed)?.unwrap_or_default();
                 while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(JsonEntry(Entry { ts, line, metadata }))
+                Ok(JsonEntry(RawEntry::new(ts, line, metadata)))
             }
         }
         d.deserialize_any(V)
@@ -357,15 +359,15 @@ impl<'de> DeserializeSeed<'de> for LineSeed {
 struct MetadataSeed;
 
 impl<'de> DeserializeSeed<'de> for MetadataSeed {
-    type Value = Vec<Label>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Vec<Label>, D::Error> {
+    type Value = Vec<RawLabel<'static>>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         struct V;
         impl<'de> Visitor<'de> for V {
-            type Value = Vec<Label>;
+            type Value = Vec<RawLabel<'static>>;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str(NOT_AN_OBJECT)
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Vec<Label>, A::Error> {
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 let mut out = Vec::new();
                 while let Some(key) = map.next_key::<Cow<'de, str>>()? {
                     let raw = map.next_value::<&'de RawValue>()?.get();
@@ -373,7 +375,7 @@ impl<'de> DeserializeSeed<'de> for MetadataSeed {
                     else {
                         return Err(de::Error::custom(NOT_A_STRING));
                     };
-                    out.push(Label::new(key.into_owned(), inner));
+                    out.push(RawLabel::new(key.into_owned(), inner.to_string()));
                 }
                 Ok(out)
             }
@@ -417,7 +419,7 @@ struct LegacyPair {
 mod tests {
     use super::*;
 
-    fn one(body: &str) -> Result<Vec<RawStream>, String> {
+    fn one(body: &str) -> Result<Vec<RawStream<'static>>, String> {
         decode_v1(body.as_bytes())
     }
 
@@ -434,14 +436,17 @@ mod tests {
         let e = &s[0].entries;
         assert_eq!(e.len(), 3);
         assert_eq!(
-            (e[0].ts, e[0].line.as_str()),
+            (e[0].ts, e[0].line.as_ref()),
             (1_700_000_000_000_000_000, "line é one")
         );
         assert_eq!(
             e[1].metadata,
-            vec![Label::new("trace_id", "abc"), Label::new("q", "a\\\"b")]
+            vec![
+                RawLabel::new("trace_id", "abc"),
+                RawLabel::new("q", "a\\\"b")
+            ]
         );
-        assert_eq!((e[2].ts, e[2].line.as_str()), (5, "three"));
+        assert_eq!((e[2].ts, e[2].line.as_ref()), (5, "three"));
         assert!(e[2].metadata.is_empty());
     }
 
@@ -452,10 +457,10 @@ mod tests {
         assert_eq!(s[0].labels, r#"{b="true", n="12"}"#);
         assert!(s[0].entries.is_empty());
         let s = one(r#"{"streams":[null,{"values":[["7"],[]]}]}"#).unwrap();
-        assert_eq!((s[0].labels.as_str(), s[0].entries.len()), ("", 0));
+        assert_eq!((s[0].labels.as_ref(), s[0].entries.len()), ("", 0));
         let s = &s[1..];
         assert_eq!(s[0].labels, "{}");
-        assert_eq!((s[0].entries[0].ts, s[0].entries[0].line.as_str()), (7, ""));
+        assert_eq!((s[0].entries[0].ts, s[0].entries[0].line.as_ref()), (7, ""));
         assert_eq!(s[0].entries[1].ts, 0);
         assert!(one("null").unwrap().is_empty());
         assert!(one(r#"{"streams":null}"#).unwrap().is_empty());
@@ -523,7 +528,7 @@ mod tests {
         assert_eq!(s[0].labels, r#"{foo="bar"}"#);
         assert_eq!(s[0].entries[0].ts, 1_545_136_086_801_064_000);
         assert_eq!(s[0].entries[0].line, "baz");
-        assert_eq!(s[0].entries[0].metadata, vec![Label::new("k", "v")]);
+        assert_eq!(s[0].entries[0].metadata, vec![RawLabel::new("k", "v")]);
         assert!(decode_legacy(br#"{"streams":[{"entries":[{"ts":"yesterday"}]}]}"#).is_err());
     }
 

@@ -27,9 +27,11 @@ pub mod proto;
 pub mod push_wire;
 mod rate;
 pub mod rejections;
+mod stream_labels;
 pub mod validate;
 
 pub use config::IngestConfig;
+pub use decode::BodyBuffers;
 pub use error::{DiscardReason, PushError};
-pub use ingester::{Ingester, PreparedPush};
+pub use ingester::{Ingester, PreparedPush, ValidStream};
 pub use rejections::Rejections;

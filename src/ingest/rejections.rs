@@ -16,10 +16,11 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use super::decode::RawEntry;
 use super::error::DiscardReason;
 use super::gofmt::{byte_size, rfc3339, time_string};
-use super::validate::{metadata_size, Violation};
-use crate::model::{Entry, Labels};
+use super::validate::Violation;
+use crate::model::Labels;
 
 /// Why the store or the per-stream limiter refused one entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,10 +58,6 @@ pub struct Rejections {
     validation: Vec<String>,
     discarded: BTreeMap<DiscardReason, (u64, u64)>,
     streams: Vec<SentStream>,
-}
-
-fn entry_bytes(e: &Entry) -> u64 {
-    (e.line.len() + metadata_size(&e.metadata)) as u64
 }
 
 impl Rejections {
@@ -115,15 +112,15 @@ impl Rejections {
 
     /// The stream at `i` was refused as a whole by the per-stream rate limit
     /// of `limit` bytes/s.
-    pub(crate) fn rate_limited_stream(&mut self, i: usize, entries: &[Entry], limit: u64) {
+    pub(crate) fn rate_limited_stream(&mut self, i: usize, entries: &[RawEntry<'_>], limit: u64) {
         let failures = entries
             .iter()
             .map(|e| {
-                let bytes = entry_bytes(e);
+                let bytes = e.bytes();
                 (e.ts, EntryFailure::RateLimited { limit, bytes })
             })
             .collect();
-        let bytes = entries.iter().map(entry_bytes).sum();
+        let bytes = entries.iter().map(RawEntry::bytes).sum();
         self.count(
             DiscardReason::PerStreamRateLimit,
             entries.len() as u64,
@@ -144,7 +141,7 @@ impl Rejections {
         }
     }
 
-    fn entry_failed(&mut self, labels: &Labels, entry: &Entry, failure: EntryFailure) {
+    fn entry_failed(&mut self, labels: &Labels, entry: &RawEntry<'_>, failure: EntryFailure) {
         let i = self.stream_at(labels);
         if let Some(s) = self.streams.get_mut(i) {
             match &mut s.failure {
@@ -156,8 +153,8 @@ impl Rejections {
 
     /// The store refused `entry` of the stream `labels` as older than
     /// `cutoff_ns`, the oldest time its out-of-order window accepts.
-    pub fn too_far_behind(&mut self, labels: &Labels, entry: &Entry, cutoff_ns: i64) {
-        self.count(DiscardReason::TooFarBehind, 1, entry_bytes(entry));
+    pub fn too_far_behind(&mut self, labels: &Labels, entry: &RawEntry<'_>, cutoff_ns: i64) {
+        self.count(DiscardReason::TooFarBehind, 1, entry.bytes());
         self.entry_failed(
             labels,
             entry,
@@ -166,15 +163,15 @@ impl Rejections {
     }
 
     /// The store refused `entry` as out of order (unordered writes disabled).
-    pub fn out_of_order(&mut self, labels: &Labels, entry: &Entry) {
-        self.count(DiscardReason::OutOfOrder, 1, entry_bytes(entry));
+    pub fn out_of_order(&mut self, labels: &Labels, entry: &RawEntry<'_>) {
+        self.count(DiscardReason::OutOfOrder, 1, entry.bytes());
         self.entry_failed(labels, entry, EntryFailure::OutOfOrder);
     }
 
     /// The store refused to create the stream `labels` (active-stream limit);
     /// `entries` are its entries of this push.
-    pub fn stream_limit(&mut self, labels: &Labels, entries: &[Entry]) {
-        let bytes = entries.iter().map(entry_bytes).sum();
+    pub fn stream_limit(&mut self, labels: &Labels, entries: &[RawEntry<'_>]) {
+        let bytes = entries.iter().map(RawEntry::bytes).sum();
         self.count(DiscardReason::StreamLimit, entries.len() as u64, bytes);
         let i = self.stream_at(labels);
         if let Some(s) = self.streams.get_mut(i) {
@@ -289,12 +286,8 @@ mod tests {
         Labels::from_pairs([("app", "web")])
     }
 
-    fn entry(ts: i64, line: &str) -> Entry {
-        Entry {
-            ts,
-            line: line.into(),
-            metadata: vec![],
-        }
+    fn entry(ts: i64, line: &str) -> RawEntry<'_> {
+        RawEntry::new(ts, line, vec![])
     }
 
     fn violation(msg: &str) -> Violation {

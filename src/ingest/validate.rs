@@ -5,9 +5,10 @@
 use std::borrow::Cow;
 
 use super::config::IngestConfig;
+use super::decode::{RawEntry, RawLabel};
 use super::error::DiscardReason;
 use super::gofmt::rfc3339;
-use crate::model::{Entry, Label};
+use crate::model::Label;
 
 /// Label names Loki adds or uses internally.
 pub const SERVICE_NAME: &str = "service_name";
@@ -82,7 +83,7 @@ pub fn check_labels(cfg: &IngestConfig, labels: &[Label], text: &str) -> Result<
 }
 
 /// Bytes of structured metadata, names and values, as Loki counts them.
-pub fn metadata_size(metadata: &[Label]) -> usize {
+pub fn metadata_size(metadata: &[RawLabel<'_>]) -> usize {
     metadata.iter().map(|l| l.name.len() + l.value.len()).sum()
 }
 
@@ -91,7 +92,7 @@ pub fn check_entry(
     cfg: &IngestConfig,
     now_ns: i64,
     labels: &str,
-    entry: &Entry,
+    entry: &RawEntry<'_>,
 ) -> Result<(), Violation> {
     let max_age = nanos(cfg.reject_old_samples_max_age);
     if max_age > 0 {
@@ -161,7 +162,7 @@ pub fn check_entry(
 
 /// Cuts a line to at most `max` bytes (on a character boundary), as
 /// `max_line_size_truncate` does. Returns whether it was cut.
-pub fn truncate_line(line: &mut String, max: usize) -> bool {
+pub fn truncate_line(line: &mut Cow<'_, str>, max: usize) -> bool {
     if max == 0 || line.len() <= max {
         return false;
     }
@@ -169,7 +170,10 @@ pub fn truncate_line(line: &mut String, max: usize) -> bool {
     while !line.is_char_boundary(cut) {
         cut -= 1;
     }
-    line.truncate(cut);
+    match line {
+        Cow::Borrowed(s) => *s = s.get(..cut).unwrap_or(""),
+        Cow::Owned(s) => s.truncate(cut),
+    }
     true
 }
 
@@ -200,13 +204,13 @@ pub fn normalize_metadata_name(name: &str) -> Cow<'_, str> {
 
 /// Sanitises structured metadata in place: names normalised, U+FFFD (Go:
 /// invalid UTF-8) removed from values.
-pub fn sanitize_metadata(metadata: &mut [Label]) {
+pub fn sanitize_metadata(metadata: &mut [RawLabel<'_>]) {
     for l in metadata {
         if let Cow::Owned(n) = normalize_metadata_name(&l.name) {
-            l.name = n;
+            l.name = Cow::Owned(n);
         }
         if l.value.contains('\u{FFFD}') {
-            l.value.retain(|c| c != '\u{FFFD}');
+            l.value.to_mut().retain(|c| c != '\u{FFFD}');
         }
     }
 }
@@ -219,12 +223,12 @@ mod tests {
     const NOW: i64 = 1_704_067_200_000_000_000; // 2024-01-01T00:00:00Z
     const LBS: &str = r#"{app="web", service_name="web"}"#;
 
-    fn entry(ts: i64, line: &str, metadata: Vec<Label>) -> Entry {
-        Entry {
-            ts,
-            line: line.into(),
-            metadata,
-        }
+    fn entry(ts: i64, line: &str, metadata: Vec<Label>) -> RawEntry<'static> {
+        let metadata = metadata
+            .into_iter()
+            .map(|l| RawLabel::new(l.name, l.value))
+            .collect();
+        RawEntry::new(ts, line.to_string(), metadata)
     }
 
     fn reason(r: Result<(), Violation>) -> Option<(DiscardReason, String)> {
@@ -354,10 +358,13 @@ mod tests {
 
     #[test]
     fn truncation_keeps_utf8() {
-        let mut s = "aé".to_string();
+        let mut s = Cow::Owned("aé".to_string());
         assert!(truncate_line(&mut s, 2));
         assert_eq!(s, "a");
-        let mut s = "abc".to_string();
+        let mut s = Cow::Borrowed("aé");
+        assert!(truncate_line(&mut s, 2));
+        assert_eq!(s, "a");
+        let mut s = Cow::Borrowed("abc");
         assert!(!truncate_line(&mut s, 3));
         assert!(!truncate_line(&mut s, 0));
     }
@@ -377,8 +384,8 @@ mod tests {
         for (input, want) in table {
             assert_eq!(normalize_metadata_name(input), want, "{input}");
         }
-        let mut md = vec![Label::new("a.b", "x\u{FFFD}y")];
+        let mut md = vec![RawLabel::new("a.b", "x\u{FFFD}y")];
         sanitize_metadata(&mut md);
-        assert_eq!(md, vec![Label::new("a_b", "xy")]);
+        assert_eq!(md, vec![RawLabel::new("a_b", "xy")]);
     }
 }

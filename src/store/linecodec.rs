@@ -183,6 +183,30 @@ fn two_digits(line: &[u8], at: usize) -> Option<u32> {
     }
 }
 
+/// The numeric renderings of one entry's timestamp, computed once per line
+/// rather than once per digit run.
+struct TsParts {
+    nanos: u64,
+    micros: u64,
+    millis: u64,
+    unix_seconds: Option<u64>,
+    unix_millis: Option<u64>,
+}
+
+impl TsParts {
+    #[inline]
+    fn new(ts: i64) -> Self {
+        let nanos = ts.rem_euclid(NS) as u64;
+        TsParts {
+            nanos,
+            micros: nanos / 1_000,
+            millis: nanos / 1_000_000,
+            unix_seconds: u64::try_from(ts.div_euclid(NS)).ok(),
+            unix_millis: u64::try_from(ts.div_euclid(1_000_000)).ok(),
+        }
+    }
+}
+
 /// Splits lines into skeleton and digits. Keeps the calendar fields of the
 /// last second it saw, since consecutive entries mostly share it.
 #[derive(Debug, Default)]
@@ -197,6 +221,7 @@ impl LineEncoder {
         Self::default()
     }
 
+    #[inline]
     fn civil(&mut self, ts: i64) -> (i64, u32, u32, u32, u32, u32) {
         self.cal.get(ts)
     }
@@ -210,17 +235,15 @@ impl LineEncoder {
         start: usize,
         end: usize,
         ts: i64,
+        parts: &TsParts,
     ) -> Option<(TsField, usize)> {
         let run = &line[start..end];
-        let frac = ts.rem_euclid(NS) as u64;
         let field = match run.len() {
-            9 => (parse_digits(run) == frac).then_some(TsField::Nanos),
-            6 => (parse_digits(run) == frac / 1_000).then_some(TsField::Micros),
-            3 => (parse_digits(run) == frac / 1_000_000).then_some(TsField::Millis),
-            10 => (Some(parse_digits(run)) == u64::try_from(ts.div_euclid(NS)).ok())
-                .then_some(TsField::UnixSeconds),
-            13 => (Some(parse_digits(run)) == u64::try_from(ts.div_euclid(1_000_000)).ok())
-                .then_some(TsField::UnixMillis),
+            9 => (parse_digits(run) == parts.nanos).then_some(TsField::Nanos),
+            6 => (parse_digits(run) == parts.micros).then_some(TsField::Micros),
+            3 => (parse_digits(run) == parts.millis).then_some(TsField::Millis),
+            10 => (Some(parse_digits(run)) == parts.unix_seconds).then_some(TsField::UnixSeconds),
+            13 => (Some(parse_digits(run)) == parts.unix_millis).then_some(TsField::UnixMillis),
             4 => {
                 let (y, mo, d, ..) = self.civil(ts);
                 let sep = *line.get(end)?;
@@ -277,6 +300,7 @@ impl LineEncoder {
         skel.resize(sb + n + SLACK, 0);
         digits.resize(db + n + SLACK, 0);
         let (mut w, mut dw) = (sb, db);
+        let parts = TsParts::new(ts);
         let mut i = 0;
         while i < n {
             // Copy 16 bytes on the chance they hold no digit; keep the
@@ -302,7 +326,7 @@ impl LineEncoder {
                 }
             }
             let end = end.min(n);
-            if let Some((f, covered)) = self.ts_field(line, start, end, ts) {
+            if let Some((f, covered)) = self.ts_field(line, start, end, ts, &parts) {
                 put_byte(skel, w, TS_ESCAPE);
                 put_byte(skel, w + 1, f as u8);
                 w += 2;

@@ -48,7 +48,7 @@ use std::time::Duration;
 pub use batch::EntryBatch;
 pub use check::{check, CheckIssue, CheckReport};
 pub use error::{CodecError, StoreError};
-pub use head::{AppendOutcome, RejectReason, Rejected};
+pub use head::{AppendOutcome, AppendStream, RejectReason, Rejected};
 pub use iter::{CountBatch, Counts, EntryIter, StreamStats};
 pub use metrics::StoreMetrics;
 
@@ -60,7 +60,7 @@ use partition::Partition;
 use wal::Wal;
 use wal_record::{RecordDecoder, RecordEncoder, WalRecord};
 
-use crate::model::{Direction, Labels, Matcher, PushStream};
+use crate::model::{Direction, Labels, Matcher};
 
 /// Longest tenant id accepted (Loki's limit).
 pub const MAX_TENANT_LEN: usize = 150;
@@ -561,10 +561,10 @@ impl Store {
     /// Stores a push for `tenant`. Blocking; safe from many threads at once.
     /// Returns after the WAL record is written (and fsynced, sharing the
     /// fsync with concurrent appends, when `wal_sync_interval` is zero).
-    pub fn append(
+    pub fn append<S: AppendStream>(
         &self,
         tenant: &str,
-        streams: &[PushStream],
+        streams: &[S],
     ) -> Result<AppendOutcome, StoreError> {
         if tenant.is_empty() || tenant.len() > MAX_TENANT_LEN {
             return Err(StoreError::InvalidTenant(tenant.to_string()));
@@ -889,7 +889,7 @@ mod tests {
 
     #[test]
     fn metadata_names_from_heads_blocks_and_sealed_days() {
-        use crate::model::{Entry, Label};
+        use crate::model::{Entry, Label, PushStream};
         let tmp = tempfile::tempdir().unwrap();
         let store = Store::open(StoreConfig {
             dir: tmp.path().to_path_buf(),
