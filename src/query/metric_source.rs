@@ -196,8 +196,8 @@ struct Totals {
 struct StreamReader {
     iter: EntryIter,
     extractor: StreamSampleExtractor,
-    /// The sample of an entry from its line length, when the range has no
-    /// pipeline stages (see [`SampleExtractor::line_free_value`]).
+    /// The sample of an entry from its line length, when no stage of the
+    /// range reads the line (see [`SampleExtractor::line_free_value`]).
     line_free: Option<fn(usize) -> f64>,
     series: SeriesIds,
     /// Series of the metadata combinations seen last (only when samples
@@ -491,10 +491,10 @@ enum Feed<'a> {
     },
     /// Workers read their share of the streams ahead of the caller, who
     /// takes the streams in the order they were dealt: the items of the
-    /// `i`-th stream come from worker `owner[i]`.
+    /// `i`-th stream come from the worker `dealt[i]` names.
     Parallel {
         workers: Vec<Receiver<Chunk>>,
-        owner: Vec<usize>,
+        dealt: Arc<Vec<(StreamRef, usize)>>,
         next: usize,
     },
 }
@@ -506,17 +506,14 @@ impl<'a> Feed<'a> {
         streams: Vec<StreamRef>,
         n: usize,
     ) -> Feed<'a> {
-        let (order, owner) = deal_streams(&reading, streams, n);
-        let order = Arc::new(order);
-        let owner_shared = Arc::new(owner.clone());
+        let dealt = Arc::new(deal_streams(&reading, streams, n));
         let workers = (0..n)
             .map(|k| {
                 let (tx, rx) = sync_channel::<Chunk>(CHUNKS_AHEAD);
                 let reading = reading.clone();
-                let (order, owner) = (order.clone(), owner_shared.clone());
+                let dealt = dealt.clone();
                 scope.spawn(move || {
-                    let mine = order.iter().zip(owner.iter()).filter(|(_, w)| **w == k);
-                    for (s, _) in mine {
+                    for (s, _) in dealt.iter().filter(|(_, w)| *w == k) {
                         if !read_stream(&reading, s, &tx) {
                             return;
                         }
@@ -527,7 +524,7 @@ impl<'a> Feed<'a> {
             .collect();
         Feed::Parallel {
             workers,
-            owner,
+            dealt,
             next: 0,
         }
     }
@@ -535,14 +532,14 @@ impl<'a> Feed<'a> {
 
 /// Deals `streams` to `n` workers so their shares of line bytes are even:
 /// the largest stream first, each to the worker with the least so far.
-/// Returns the streams in dealing order and the worker of each. Sizes come
+/// Returns the streams in dealing order, each with its worker. Sizes come
 /// from block headers; a stream whose size cannot be read counts as empty
 /// (reading it reports the error).
 fn deal_streams(
     reading: &Reading<'_>,
     streams: Vec<StreamRef>,
     n: usize,
-) -> (Vec<StreamRef>, Vec<usize>) {
+) -> Vec<(StreamRef, usize)> {
     let mut sized: Vec<(u64, StreamRef)> = streams
         .into_iter()
         .map(|s| {
@@ -556,19 +553,18 @@ fn deal_streams(
     // Stable: equal sizes keep the streams' own order.
     sized.sort_by_key(|(bytes, _)| std::cmp::Reverse(*bytes));
     let mut load = vec![0u64; n.max(1)];
-    let mut owner = Vec::with_capacity(sized.len());
-    let mut order = Vec::with_capacity(sized.len());
-    for (bytes, s) in sized {
-        let (w, _) = load
-            .iter()
-            .enumerate()
-            .min_by_key(|(_, l)| **l)
-            .unwrap_or((0, &0));
-        load[w] += bytes;
-        owner.push(w);
-        order.push(s);
-    }
-    (order, owner)
+    sized
+        .into_iter()
+        .map(|(bytes, s)| {
+            let (w, _) = load
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, l)| **l)
+                .unwrap_or((0, &0));
+            load[w] += bytes;
+            (s, w)
+        })
+        .collect()
 }
 
 /// Sends one stream's items in chunks, ending with `StreamEnd`; false when
@@ -634,10 +630,10 @@ impl SeriesSamples for StoreSamples<'_> {
                 }
                 Feed::Parallel {
                     workers,
-                    owner,
+                    dealt,
                     next,
                 } => {
-                    let Some(rx) = owner.get(*next).and_then(|w| workers.get(*w)) else {
+                    let Some(rx) = dealt.get(*next).and_then(|(_, w)| workers.get(*w)) else {
                         return Ok(None);
                     };
                     // A closed channel without a stream: every stream is read.

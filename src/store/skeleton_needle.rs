@@ -141,12 +141,7 @@ impl DigitCheck {
             match skel.get(..start) {
                 Some([.., TS_ESCAPE, _]) => {}
                 Some(before) => {
-                    let run = before
-                        .iter()
-                        .rev()
-                        .take_while(|b| is_run(**b))
-                        .map(|b| usize::from(b - RUN_FIRST) + 1)
-                        .sum::<usize>();
+                    let run = run_length(before.iter().rev());
                     let lead_start = digits_before.checked_sub(self.lead.len());
                     let stored = lead_start.and_then(|s| digits.get(s..digits_before));
                     if run < self.lead.len() || stored != Some(&self.lead[..]) {
@@ -160,11 +155,7 @@ impl DigitCheck {
             match skel.get(end..) {
                 Some([TS_ESCAPE, ..]) => {}
                 Some(after) => {
-                    let run = after
-                        .iter()
-                        .take_while(|b| is_run(**b))
-                        .map(|b| usize::from(b - RUN_FIRST) + 1)
-                        .sum::<usize>();
+                    let run = run_length(after.iter());
                     let stored = digits.get(inner_end..inner_end + self.trail.len());
                     if run < self.trail.len() || stored != Some(&self.trail[..]) {
                         return false;
@@ -180,6 +171,14 @@ impl DigitCheck {
 /// Whether `b` is a digit-run placeholder.
 fn is_run(b: u8) -> bool {
     (RUN_FIRST..=RUN_LAST).contains(&b)
+}
+
+/// Digits of the run whose placeholders `skel` starts with (read in
+/// either direction).
+fn run_length<'a>(skel: impl Iterator<Item = &'a u8>) -> usize {
+    skel.take_while(|b| is_run(**b))
+        .map(|b| usize::from(b - RUN_FIRST) + 1)
+        .sum()
 }
 
 /// Digits stored for the placeholders in `skel`. It runs over most of
