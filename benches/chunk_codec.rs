@@ -66,6 +66,15 @@ fn bench(c: &mut Criterion) {
     let mut batch = EncodedBatch::new();
     let mut out = Vec::new();
     let mut order = Vec::new();
+    g.bench_function(BenchmarkId::new("split", "256KiB"), |b| {
+        b.iter(|| {
+            batch.clear();
+            for (t, l) in &lines {
+                batch.push(&mut split, *t, l, [("detected_level", "info")]);
+            }
+            batch.len()
+        })
+    });
     g.bench_function(BenchmarkId::new("split+encode", "256KiB"), |b| {
         b.iter(|| {
             batch.clear();

@@ -27,7 +27,7 @@ pub struct Buckets<K> {
     rate: f64,
     burst: f64,
     capacity: usize,
-    map: HashMap<K, Bucket>,
+    map: HashMap<K, Bucket, foldhash::fast::RandomState>,
 }
 
 impl<K: Eq + Hash + Clone> Buckets<K> {
@@ -37,7 +37,7 @@ impl<K: Eq + Hash + Clone> Buckets<K> {
             rate,
             burst,
             capacity: capacity.max(1),
-            map: HashMap::new(),
+            map: HashMap::default(),
         }
     }
 

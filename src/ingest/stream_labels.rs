@@ -76,7 +76,7 @@ pub struct LabelCache {
 
 #[derive(Debug, Default)]
 struct Cached {
-    map: HashMap<String, Arc<StreamLabels>>,
+    map: HashMap<String, Arc<StreamLabels>, foldhash::fast::RandomState>,
     bytes: usize,
 }
 

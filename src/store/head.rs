@@ -239,7 +239,7 @@ pub struct Staged {
 /// Ingest state; lives behind the store's ingest lock.
 #[derive(Debug)]
 pub struct Ingest {
-    streams: HashMap<Arc<StreamKey>, StreamState>,
+    streams: HashMap<Arc<StreamKey>, StreamState, foldhash::fast::RandomState>,
     per_tenant: HashMap<String, usize>,
     head_bytes: usize,
     /// Days up to this one are closed: dropped by retention (or being
@@ -289,7 +289,7 @@ impl Ingest {
     /// Empty state.
     pub fn new() -> Ingest {
         Ingest {
-            streams: HashMap::new(),
+            streams: HashMap::default(),
             per_tenant: HashMap::new(),
             head_bytes: 0,
             closed_through: None,
