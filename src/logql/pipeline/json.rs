@@ -103,8 +103,7 @@ fn token_end(data: &[u8]) -> usize {
 fn string_end(data: &[u8]) -> Option<(usize, bool)> {
     let mut escaped = false;
     let mut from = 0;
-    while let Some(p) = memchr::memchr2(b'"', b'\\', data.get(from..)?) {
-        let i = from + p;
+    while let Some(i) = quote_or_backslash(data, from) {
         if data[i] == b'\\' {
             escaped = true;
             from = i + 1;
@@ -121,6 +120,35 @@ fn string_end(data: &[u8]) -> Option<(usize, bool)> {
         from = i + 1;
     }
     None
+}
+
+/// Index of the first `"` or `\\` at or after `from`. Keys and most values
+/// are short: the first 32 bytes are searched eight at a time in registers,
+/// longer strings with `memchr2`.
+#[inline]
+fn quote_or_backslash(data: &[u8], from: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // Flags zero bytes; the lowest flag is always exact.
+    let zero_byte = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
+    let mut i = from;
+    while i - from < 32 {
+        let Some(word) = data.get(i..i + 8).and_then(|c| <[u8; 8]>::try_from(c).ok()) else {
+            let tail = data.get(i..)?;
+            return tail
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\')
+                .map(|p| i + p);
+        };
+        let w = u64::from_le_bytes(word);
+        let hits =
+            zero_byte(w ^ (ONES * u64::from(b'"'))) | zero_byte(w ^ (ONES * u64::from(b'\\')));
+        if hits != 0 {
+            return Some(i + (hits.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    memchr::memchr2(b'"', b'\\', data.get(i..)?).map(|p| i + p)
 }
 
 /// Index just past the bracket closing the block that starts at `data[0]`,
@@ -448,13 +476,16 @@ impl Walker {
             let (klen, kesc) = string_end(&data[off..end]).ok_or(JsonError::MalformedJson)?;
             let key_raw = line.get(off..off + klen - 1).unwrap_or("");
             off += klen;
-            self.key.clear();
-            if kesc {
+            // An escaped key is decoded into scratch; a plain one is used
+            // where it stands.
+            let key: &str = if kesc {
+                self.key.clear();
                 unescape_into(key_raw, &mut self.key)
                     .map_err(|_| JsonError::MalformedStringEscape)?;
+                &self.key
             } else {
-                self.key.push_str(key_raw);
-            }
+                key_raw
+            };
             // colon
             let c = next_token(&data[off..end]).ok_or(JsonError::MalformedJson)?;
             off += c;
@@ -466,7 +497,7 @@ impl Walker {
             let v = get_value(&data[off..end])?;
             let (vs, ve, next) = (off + v.start, off + v.end, off + v.next);
             if descend && v.ty == ValueType::Object && self.stack.len() <= MAX_DEPTH {
-                match f(Event::Enter { key: &self.key })? {
+                match f(Event::Enter { key })? {
                     Flow::Stop => return Ok(()),
                     Flow::Skip => {
                         off = next;
@@ -496,7 +527,7 @@ impl Walker {
                 continue;
             }
             let flow = f(Event::Member {
-                key: &self.key,
+                key,
                 value: line.get(vs..ve).unwrap_or(""),
                 ty: v.ty,
             })?;
