@@ -122,7 +122,7 @@ fn string_end(data: &[u8]) -> Option<(usize, bool)> {
     None
 }
 
-/// Index of the first `"` or `\\` at or after `from`. Keys and most values
+/// Index of the first `"` or `\` at or after `from`. Keys and most values
 /// are short: the first 32 bytes are searched eight at a time in registers,
 /// longer strings with `memchr2`.
 #[inline]
@@ -1069,6 +1069,33 @@ fn search_keys(data: &[u8], keys: &[String]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quote_or_backslash_finds_what_a_byte_scan_finds() {
+        // Every length up to past the 32-byte register window, the target
+        // at every position, from every start offset.
+        // Fillers next to the targets' codes, and high bytes, in turn.
+        let fillers = [b'a', 0x21, 0x23, 0x5b, 0x5d, 0xa2, 0xdc, 0x80];
+        for len in 0..80usize {
+            for at in 0..=len {
+                for target in [b'"', b'\\'] {
+                    let mut data: Vec<u8> = (0..len)
+                        .map(|k| fillers[(k + at) % fillers.len()])
+                        .collect();
+                    if at < len {
+                        data[at] = target;
+                    }
+                    for from in 0..=len {
+                        let want = data
+                            .get(from..)
+                            .and_then(|t| t.iter().position(|&b| b == b'"' || b == b'\\'))
+                            .map(|p| from + p);
+                        assert_eq!(quote_or_backslash(&data, from), want, "{len} {at} {from}");
+                    }
+                }
+            }
+        }
+    }
     use crate::model::Labels;
     use std::sync::Arc;
 
