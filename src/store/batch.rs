@@ -84,6 +84,22 @@ impl MetaColumn {
         })
     }
 
+    /// Pairs of entry `r` as (index in this column's name table, value).
+    pub(crate) fn get_indexed(&self, r: usize) -> impl Iterator<Item = (u32, &str)> + '_ {
+        let (s, e) = self.pair_span(r);
+        (s..e).map(move |p| {
+            (
+                self.pairs.get(p).map_or(u32::MAX, |x| x.name),
+                self.value(p),
+            )
+        })
+    }
+
+    /// The name at `index` of this column's name table ("" past its end).
+    pub(crate) fn name_at(&self, index: u32) -> &str {
+        self.name(index)
+    }
+
     /// Number of pairs of entry `r`.
     pub(crate) fn count(&self, r: usize) -> usize {
         let (s, e) = self.pair_span(r);

@@ -565,18 +565,27 @@ impl BlockEncoder {
 /// name 0 in entry order, then of name 1, ...) so that repeated values of
 /// one name sit together and compress away.
 fn encode_metadata(meta: &MetaColumn, order: &[u32], out: &mut Vec<u8>, groups: &mut Vec<Vec<u8>>) {
-    let mut names: Vec<&str> = Vec::new();
+    // The block's name table, in order of first use, and for each name of
+    // the batch's table its position there.
+    let mut names: Vec<u32> = Vec::new();
+    let mut position: Vec<u32> = Vec::new();
     for &i in order {
-        for (n, _) in meta.get(i as usize) {
-            if !names.contains(&n) {
+        for (n, _) in meta.get_indexed(i as usize) {
+            let slot = n as usize;
+            if position.len() <= slot {
+                position.resize(slot + 1, u32::MAX);
+            }
+            if position[slot] == u32::MAX {
+                position[slot] = names.len() as u32;
                 names.push(n);
             }
         }
     }
     put_uvarint(out, names.len() as u64);
-    for n in &names {
-        put_uvarint(out, n.len() as u64);
-        out.extend_from_slice(n.as_bytes());
+    for &n in &names {
+        let name = meta.name_at(n);
+        put_uvarint(out, name.len() as u64);
+        out.extend_from_slice(name.as_bytes());
     }
     groups.iter_mut().for_each(Vec::clear);
     if groups.len() < names.len() {
@@ -585,11 +594,11 @@ fn encode_metadata(meta: &MetaColumn, order: &[u32], out: &mut Vec<u8>, groups: 
     for &i in order {
         let i = i as usize;
         put_uvarint(out, meta.count(i) as u64);
-        for (n, v) in meta.get(i) {
-            let idx = names.iter().position(|x| *x == n).unwrap_or(0);
-            put_uvarint(out, idx as u64);
+        for (n, v) in meta.get_indexed(i) {
+            let idx = position.get(n as usize).copied().unwrap_or(0);
+            put_uvarint(out, u64::from(idx));
             put_uvarint(out, v.len() as u64);
-            if let Some(g) = groups.get_mut(idx) {
+            if let Some(g) = groups.get_mut(idx as usize) {
                 g.extend_from_slice(v.as_bytes());
             }
         }
