@@ -245,13 +245,15 @@ impl LineEncoder {
             10 => (Some(parse_digits(run)) == parts.unix_seconds).then_some(TsField::UnixSeconds),
             13 => (Some(parse_digits(run)) == parts.unix_millis).then_some(TsField::UnixMillis),
             4 => {
-                let (y, mo, d, ..) = self.civil(ts);
+                // The separator first: it rules out most runs without the
+                // calendar.
                 let sep = *line.get(end)?;
                 let field = match sep {
                     b'-' => TsField::DateDash,
                     b'/' => TsField::DateSlash,
                     _ => return None,
                 };
+                let (y, mo, d, ..) = self.civil(ts);
                 let whole = Some(parse_digits(run)) == u64::try_from(y).ok()
                     && two_digits(line, end + 1) == Some(mo)
                     && line.get(end + 3) == Some(&sep)
@@ -260,11 +262,11 @@ impl LineEncoder {
                 return whole.then_some((field, end + 6));
             }
             2 => {
+                if line.get(end) != Some(&b':') {
+                    return None;
+                }
                 let (.., h, mi, sec) = self.civil(ts);
-                if parse_digits(run) != u64::from(h)
-                    || line.get(end) != Some(&b':')
-                    || two_digits(line, end + 1) != Some(mi)
-                {
+                if parse_digits(run) != u64::from(h) || two_digits(line, end + 1) != Some(mi) {
                     return None;
                 }
                 let after_hm = end + 3;
