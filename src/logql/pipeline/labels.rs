@@ -1016,6 +1016,9 @@ pub(crate) struct Resolved {
     pub(crate) stream_collision: bool,
     /// Whether the hints require this name.
     pub(crate) required: bool,
+    /// Whether the hints require this name with the `_extracted` suffix
+    /// (the name an entry's metadata label of the same name forces).
+    pub(crate) required_extracted: bool,
 }
 
 impl Resolved {
@@ -1027,11 +1030,16 @@ impl Resolved {
         }
         let hash = fx_hash(name.as_bytes());
         let required = lbs.hints().is_some_and(|h| h.requires(&name));
+        let required_extracted = !stream_collision
+            && lbs
+                .hints()
+                .is_some_and(|h| h.requires(&format!("{name}{EXTRACTED_SUFFIX}")));
         Resolved {
             name,
             hash,
             stream_collision,
             required,
+            required_extracted,
         }
     }
 }
@@ -1132,14 +1140,16 @@ pub(crate) fn extract_resolved(
     lbs: &mut LabelsBuilder,
     write: impl FnOnce(&mut String),
 ) -> bool {
-    if r.name.is_empty() {
+    // Neither the name nor its suffixed form allowed: nothing to look up.
+    if r.name.is_empty() || !(lbs.hint_allows(r.required) || lbs.hint_allows(r.required_extracted))
+    {
         return false;
     }
     if !r.stream_collision && lbs.has_metadata() && lbs.is_metadata(&r.name, r.hash) {
-        let mut n = String::with_capacity(r.name.len() + EXTRACTED_SUFFIX.len());
-        n.push_str(&r.name);
-        n.push_str(EXTRACTED_SUFFIX);
-        if lbs.hint_allows(lbs.hints().is_some_and(|h| h.requires(&n))) {
+        if lbs.hint_allows(r.required_extracted) {
+            let mut n = String::with_capacity(r.name.len() + EXTRACTED_SUFFIX.len());
+            n.push_str(&r.name);
+            n.push_str(EXTRACTED_SUFFIX);
             let h = fx_hash(n.as_bytes());
             return lbs.extract_with(&n, h, write);
         }

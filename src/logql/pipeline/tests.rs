@@ -400,6 +400,18 @@ fn parser_hints_follow_loki() {
         r#"{service="jellyfin"}"#
     );
     assert!(s.process(2, "status=200 a=1", &[]).is_none());
+    // a key named like an entry's metadata is extracted with the suffix only
+    // when the hints ask for the suffixed name
+    let md = [("level", "info")];
+    let mut s =
+        vector_agg(r#"sum by (level_extracted) (count_over_time({job="traefik"} | json [1m]))"#)
+            .for_stream(&stream);
+    let l = s.process(1, r#"{"level":"warn","x":1}"#, &md).unwrap().1;
+    assert_eq!(l.all().to_string(), r#"{level_extracted="warn"}"#);
+    let mut s = vector_agg(r#"sum by (level) (count_over_time({job="traefik"} | json [1m]))"#)
+        .for_stream(&stream);
+    let l = s.process(1, r#"{"level":"warn","x":1}"#, &md).unwrap().1;
+    assert_eq!(l.all().to_string(), r#"{level="info"}"#);
     // log queries never use hints
     let p = pipeline(r#"{job="traefik"} | json"#);
     assert!(labels_of(&p, &[("job", "traefik")], "not json")
