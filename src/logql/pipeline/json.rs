@@ -622,7 +622,9 @@ impl JsonStage {
                             name.push('_');
                         }
                         append_sanitized(&mut name, key);
-                        Some(Resolved::new(name, lbs))
+                        // Keys the hints rule out are remembered without a
+                        // name: later lines skip them at once.
+                        Some(Resolved::new(name, lbs)).filter(|r| r.extractable(lbs))
                     });
                     if matches!(
                         ty,

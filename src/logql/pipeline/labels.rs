@@ -1042,6 +1042,13 @@ impl Resolved {
             required_extracted,
         }
     }
+
+    /// Whether a parser can ever set this name: not empty, and allowed by
+    /// the hints in one of its spellings (see [`extract_resolved`]).
+    pub(crate) fn extractable(&self, lbs: &LabelsBuilder) -> bool {
+        !self.name.is_empty()
+            && (lbs.hint_allows(self.required) || lbs.hint_allows(self.required_extracted))
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -1140,9 +1147,7 @@ pub(crate) fn extract_resolved(
     lbs: &mut LabelsBuilder,
     write: impl FnOnce(&mut String),
 ) -> bool {
-    // Neither the name nor its suffixed form allowed: nothing to look up.
-    if r.name.is_empty() || !(lbs.hint_allows(r.required) || lbs.hint_allows(r.required_extracted))
-    {
+    if !r.extractable(lbs) {
         return false;
     }
     if !r.stream_collision && lbs.has_metadata() && lbs.is_metadata(&r.name, r.hash) {

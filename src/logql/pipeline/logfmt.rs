@@ -396,7 +396,7 @@ impl LogfmtStage {
             let idx = self.keys.next(0, key, || {
                 let mut n = String::with_capacity(key.len());
                 sanitize_into(&mut n, key);
-                Some(Resolved::new(n, lbs))
+                Some(Resolved::new(n, lbs)).filter(|r| r.extractable(lbs))
             });
             let Some(r) = idx.and_then(|i| self.keys.name(i)) else {
                 continue;
