@@ -54,7 +54,8 @@ impl MetaColumn {
         (start, end.max(start))
     }
 
-    fn name(&self, n: u32) -> &str {
+    /// The name at index `n` of the name table ("" past its end).
+    pub(crate) fn name(&self, n: u32) -> &str {
         let n = n as usize;
         let start = if n == 0 {
             0
@@ -93,11 +94,6 @@ impl MetaColumn {
                 self.value(p),
             )
         })
-    }
-
-    /// The name at `index` of this column's name table ("" past its end).
-    pub(crate) fn name_at(&self, index: u32) -> &str {
-        self.name(index)
     }
 
     /// Number of pairs of entry `r`.

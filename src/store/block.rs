@@ -583,7 +583,7 @@ fn encode_metadata(meta: &MetaColumn, order: &[u32], out: &mut Vec<u8>, groups: 
     }
     put_uvarint(out, names.len() as u64);
     for &n in &names {
-        let name = meta.name_at(n);
+        let name = meta.name(n);
         put_uvarint(out, name.len() as u64);
         out.extend_from_slice(name.as_bytes());
     }
