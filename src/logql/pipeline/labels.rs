@@ -1030,10 +1030,8 @@ impl Resolved {
         }
         let hash = fx_hash(name.as_bytes());
         let required = lbs.hints().is_some_and(|h| h.requires(&name));
-        let required_extracted = !stream_collision
-            && lbs
-                .hints()
-                .is_some_and(|h| h.requires(&format!("{name}{EXTRACTED_SUFFIX}")));
+        let required_extracted =
+            !stream_collision && lbs.hints().is_some_and(|h| h.requires_suffixed(&name));
         Resolved {
             name,
             hash,
@@ -1060,23 +1058,38 @@ struct SeqItem {
 
 /// How many keys of a line the cache remembers.
 const SEQ_LIMIT: usize = 1024;
+/// How many resolved names a cache holds before it starts afresh.
+const NAMES_LIMIT: usize = 1024;
 
 /// Remembers the keys of the previous line of a stream, in order, with
 /// their resolved names. Lines of one stream usually repeat the same keys in
 /// the same order; while a line follows the previous one, a key costs one
-/// comparison instead of sanitising, collision checks and hashing.
+/// comparison instead of sanitising, collision checks and hashing. For
+/// flat keys (logfmt), whose name depends on the key alone, it also finds
+/// the names of keys seen on earlier lines by the key, so streams mixing
+/// several line shapes (Heroku's router and app lines) resolve each key
+/// once.
 #[derive(Default)]
 pub(crate) struct KeyCache {
     seq: Vec<SeqItem>,
     raw: String,
+    /// Every name resolved since the cache last started afresh.
     names: Vec<Resolved>,
-    /// The name of a key past the remembered length (valid until the next key).
-    spare: Option<Resolved>,
+    /// Name index (`u32::MAX`: no name) by raw key, for flat keys.
+    by_key: Option<HashMap<String, u32, foldhash::fast::RandomState>>,
     pos: usize,
     in_sync: bool,
 }
 
 impl KeyCache {
+    /// A cache for flat keys: a key's name depends on the key alone.
+    pub(crate) fn for_flat_keys() -> KeyCache {
+        KeyCache {
+            by_key: Some(HashMap::default()),
+            ..KeyCache::default()
+        }
+    }
+
     /// Starts a line.
     pub(crate) fn start(&mut self) {
         self.pos = 0;
@@ -1085,8 +1098,9 @@ impl KeyCache {
 
     /// The next event of the line: `kind` is the caller's event type, `key`
     /// the raw key. Returns the index of the resolved name (see
-    /// [`Self::name`]), computing it with `resolve` when the line left the
-    /// remembered sequence; `resolve` returning None records no name.
+    /// [`Self::name`]), computing it with `resolve` when neither the
+    /// remembered sequence nor (for flat keys) an earlier line has it;
+    /// `resolve` returning None records no name.
     pub(crate) fn next(
         &mut self,
         kind: u8,
@@ -1107,34 +1121,53 @@ impl KeyCache {
             self.seq.truncate(pos);
             self.raw
                 .truncate(self.seq.last().map_or(0, |it| it.raw.1 as usize));
-            let keep = self.seq.iter().filter(|it| it.name != u32::MAX).count();
-            self.names.truncate(keep);
         }
-        let resolved = resolve();
-        if self.seq.len() != pos || pos >= SEQ_LIMIT {
-            // not remembered: the name is used once
-            self.spare = resolved;
-            return self.spare.as_ref().map(|_| usize::MAX);
+        let known = self.by_key.as_ref().and_then(|m| m.get(key).copied());
+        let name = match known {
+            Some(n) => n,
+            None => {
+                if self.names.len() >= NAMES_LIMIT {
+                    self.restart();
+                }
+                let n = match resolve() {
+                    Some(r) => {
+                        self.names.push(r);
+                        (self.names.len() - 1) as u32
+                    }
+                    None => u32::MAX,
+                };
+                if let Some(m) = self.by_key.as_mut() {
+                    m.insert(key.to_string(), n);
+                }
+                n
+            }
+        };
+        if self.seq.len() == pos && pos < SEQ_LIMIT {
+            let a = self.raw.len() as u32;
+            self.raw.push_str(key);
+            self.seq.push(SeqItem {
+                kind,
+                raw: (a, self.raw.len() as u32),
+                name,
+            });
         }
-        let idx = resolved.map(|r| {
-            self.names.push(r);
-            self.names.len() - 1
-        });
-        let a = self.raw.len() as u32;
-        self.raw.push_str(key);
-        self.seq.push(SeqItem {
-            kind,
-            raw: (a, self.raw.len() as u32),
-            name: idx.map_or(u32::MAX, |i| i as u32),
-        });
-        idx
+        (name != u32::MAX).then_some(name as usize)
+    }
+
+    /// Forgets every name (the line in progress keeps going unremembered).
+    fn restart(&mut self) {
+        self.seq.clear();
+        self.raw.clear();
+        self.names.clear();
+        if let Some(m) = self.by_key.as_mut() {
+            m.clear();
+        }
+        // No remembered position matches the rest of this line.
+        self.pos = SEQ_LIMIT;
     }
 
     /// A resolved name by index.
     pub(crate) fn name(&self, i: usize) -> Option<&Resolved> {
-        if i == usize::MAX {
-            return self.spare.as_ref();
-        }
         self.names.get(i)
     }
 }
@@ -1181,6 +1214,14 @@ impl Hints {
     /// Whether `name` is one of the required labels.
     pub fn requires(&self, name: &str) -> bool {
         self.required.iter().any(|r| r == name)
+    }
+
+    /// Whether `name` followed by `_extracted` is one of the required labels.
+    pub fn requires_suffixed(&self, name: &str) -> bool {
+        self.required.iter().any(|r| {
+            r.strip_suffix(EXTRACTED_SUFFIX)
+                .is_some_and(|bare| bare == name)
+        })
     }
 }
 
@@ -1293,6 +1334,53 @@ mod tests {
 
     fn all(r: &LabelsResult) -> String {
         r.all().to_string()
+    }
+
+    /// Runs `lines` (keys per line) through `cache`; returns how often a
+    /// key had to be resolved, checking every name handed out.
+    fn resolve_all(cache: &mut KeyCache, lines: &[Vec<String>]) -> usize {
+        let lbs = builder(&[("app", "a")]);
+        let mut calls = 0;
+        for keys in lines {
+            cache.start();
+            for k in keys {
+                let i = cache.next(0, k, || {
+                    calls += 1;
+                    Some(Resolved::new(k.clone(), &lbs))
+                });
+                let name = i.and_then(|i| cache.name(i)).map(|r| r.name.clone());
+                let want = if k == "app" {
+                    "app_extracted"
+                } else {
+                    k.as_str()
+                };
+                assert_eq!(name.as_deref(), Some(want));
+            }
+        }
+        calls
+    }
+
+    #[test]
+    fn key_cache_resolves_flat_keys_once_across_line_shapes() {
+        let shape = |ks: &[&str]| ks.iter().map(|k| k.to_string()).collect::<Vec<_>>();
+        let lines: Vec<Vec<String>> = (0..20)
+            .map(|i| {
+                if i % 2 == 0 {
+                    shape(&["at", "method", "app", "status"])
+                } else {
+                    shape(&["level", "app", "msg"])
+                }
+            })
+            .collect();
+        assert_eq!(resolve_all(&mut KeyCache::for_flat_keys(), &lines), 6);
+        // By sequence only, every change of shape resolves the rest again.
+        assert!(resolve_all(&mut KeyCache::default(), &lines) > 40);
+        // More distinct keys than the cache holds: it starts afresh and
+        // still hands out the right names.
+        let many: Vec<Vec<String>> = (0..3)
+            .map(|_| (0..NAMES_LIMIT + 10).map(|k| format!("k{k}")).collect())
+            .collect();
+        assert!(resolve_all(&mut KeyCache::for_flat_keys(), &many) > NAMES_LIMIT);
     }
 
     #[test]

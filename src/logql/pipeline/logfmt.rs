@@ -356,7 +356,7 @@ impl LogfmtStage {
                 .map(|e| (e.label.clone(), e.key.clone()))
                 .collect(),
             dec: Decoder::default(),
-            keys: KeyCache::default(),
+            keys: KeyCache::for_flat_keys(),
             name: String::new(),
         }
     }
