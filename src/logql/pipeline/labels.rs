@@ -1058,7 +1058,8 @@ struct SeqItem {
 
 /// How many keys of a line the cache remembers.
 const SEQ_LIMIT: usize = 1024;
-/// How many resolved names a cache holds before it starts afresh.
+/// How many resolved names (and keys, for flat keys) a cache holds before
+/// it starts afresh.
 const NAMES_LIMIT: usize = 1024;
 
 /// Remembers the keys of the previous line of a stream, in order, with
@@ -1126,7 +1127,8 @@ impl KeyCache {
         let name = match known {
             Some(n) => n,
             None => {
-                if self.names.len() >= NAMES_LIMIT {
+                let keys_known = self.by_key.as_ref().map_or(0, HashMap::len);
+                if self.names.len().max(keys_known) >= NAMES_LIMIT {
                     self.restart();
                 }
                 let n = match resolve() {
@@ -1380,7 +1382,18 @@ mod tests {
         let many: Vec<Vec<String>> = (0..3)
             .map(|_| (0..NAMES_LIMIT + 10).map(|k| format!("k{k}")).collect())
             .collect();
-        assert!(resolve_all(&mut KeyCache::for_flat_keys(), &many) > NAMES_LIMIT);
+        let mut cache = KeyCache::for_flat_keys();
+        assert!(resolve_all(&mut cache, &many) > NAMES_LIMIT);
+        assert!(cache.names.len() <= NAMES_LIMIT);
+        let known = |c: &KeyCache| c.by_key.as_ref().map_or(usize::MAX, HashMap::len);
+        assert!(known(&cache) <= NAMES_LIMIT);
+        // Keys without a name are bounded too.
+        let mut cache = KeyCache::for_flat_keys();
+        cache.start();
+        for k in 0..3 * NAMES_LIMIT {
+            assert_eq!(cache.next(0, &format!("k{k}"), || None), None);
+        }
+        assert!(known(&cache) <= NAMES_LIMIT);
     }
 
     #[test]
