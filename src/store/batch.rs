@@ -78,11 +78,7 @@ impl MetaColumn {
 
     /// Pairs of entry `r`.
     pub(crate) fn get(&self, r: usize) -> impl Iterator<Item = (&str, &str)> + '_ {
-        let (s, e) = self.pair_span(r);
-        (s..e).map(move |p| {
-            let name = self.pairs.get(p).map_or(u32::MAX, |x| x.name);
-            (self.name(name), self.value(p))
-        })
+        self.get_indexed(r).map(|(n, v)| (self.name(n), v))
     }
 
     /// Pairs of entry `r` as (index in this column's name table, value).
