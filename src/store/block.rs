@@ -285,6 +285,8 @@ pub struct Packer {
     digits: Option<zstd::bulk::Compressor<'static>>,
     lz4: lz4_flex::block::CompressTable,
     scratch: Vec<u8>,
+    /// LZ4 output, zeroed only where it grows.
+    lz4_out: Vec<u8>,
 }
 
 impl Default for Packer {
@@ -294,6 +296,7 @@ impl Default for Packer {
             digits: compressor(Profile::Digits),
             lz4: lz4_flex::block::CompressTable::default(),
             scratch: Vec::new(),
+            lz4_out: Vec::new(),
         }
     }
 }
@@ -331,20 +334,23 @@ impl Packer {
     /// [`Packer::pack`] with LZ4 (compressing straight into `out`).
     fn pack_lz4(&mut self, raw: &[u8], out: &mut Vec<u8>) -> (u8, usize) {
         if raw.len() >= 32 {
-            let start = out.len();
-            out.resize(
-                start + lz4_flex::block::get_maximum_output_size(raw.len()),
-                0,
+            // Into a reused buffer rather than zeroing the bound's worth
+            // of `out` every time.
+            let bound = lz4_flex::block::get_maximum_output_size(raw.len());
+            if self.lz4_out.len() < bound {
+                self.lz4_out.resize(bound, 0);
+            }
+            let packed = lz4_flex::block::compress_into_with_table(
+                raw,
+                &mut self.lz4_out[..bound],
+                &mut self.lz4,
             );
-            let packed =
-                lz4_flex::block::compress_into_with_table(raw, &mut out[start..], &mut self.lz4);
             if let Ok(n) = packed {
                 if n < raw.len() - raw.len() / 16 {
-                    out.truncate(start + n);
+                    out.extend_from_slice(&self.lz4_out[..n]);
                     return (CODEC_LZ4, n);
                 }
             }
-            out.truncate(start);
         }
         out.extend_from_slice(raw);
         (CODEC_RAW, raw.len())
