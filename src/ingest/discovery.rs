@@ -80,6 +80,11 @@ impl LevelDetector {
         }
     }
 
+    /// Whether `key` is a level field of JSON lines.
+    pub fn is_level_field(&self, key: &[u8]) -> bool {
+        self.scanner.is_field(key)
+    }
+
     /// The level a stream's labels impose on all its entries, if any: a
     /// known level by its static name, any other value as it is.
     pub fn stream_level(&self, stream_labels: &[Label]) -> Option<Cow<'static, str>> {
@@ -100,12 +105,16 @@ impl LevelDetector {
     /// to add). `stream_level` is [`Self::stream_level`] of the entry's
     /// stream. Known levels are static strings, so a typical entry costs no
     /// allocation.
+    ///
+    /// `walked` is what a walk of the line as a flat JSON object found, when
+    /// there was one (see [`LineLevelScanner::level`]).
     pub fn apply<'a>(
         &self,
         stream_level: Option<&Cow<'static, str>>,
         metadata: &mut [RawLabel<'a>],
         line: &str,
         scratch: &mut Vec<u8>,
+        walked: Option<Option<&str>>,
     ) -> Option<Cow<'a, str>> {
         if let Some(existing) = metadata.iter_mut().find(|l| l.name == DETECTED_LEVEL) {
             if let Some(level) = known_level(existing.value.as_bytes()) {
@@ -134,7 +143,7 @@ impl LevelDetector {
                 .filter(|v| !v.is_empty());
             Cow::Borrowed(match severity {
                 Some(n) => otlp_level(n),
-                None => self.scanner.level(line, scratch),
+                None => self.scanner.level(line, scratch, walked),
             })
         };
         (!level.is_empty()).then_some(level)
@@ -204,7 +213,7 @@ mod tests {
             .iter()
             .map(|(n, v)| RawLabel::new(*n, *v))
             .collect();
-        let added = d.apply(level.as_ref(), &mut md, line, &mut Vec::new());
+        let added = d.apply(level.as_ref(), &mut md, line, &mut Vec::new(), None);
         md.iter()
             .map(|l| Label::new(l.name.as_ref(), l.value.as_ref()))
             .chain(added.map(|v| Label::new(DETECTED_LEVEL, v.as_ref())))

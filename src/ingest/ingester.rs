@@ -13,6 +13,7 @@ use super::rejections::Rejections;
 use super::stream_labels::{LabelCache, StreamLabels};
 use super::validate::{check_entry, sanitize_metadata, truncate_line};
 use crate::model::Labels;
+use crate::store::field_summary::{FieldSummary, FieldSummaryBuilder};
 use crate::store::AppendStream;
 
 /// A validated stream for the store. Its entries borrow their text from
@@ -22,6 +23,8 @@ pub struct ValidStream<'a> {
     stream: Arc<StreamLabels>,
     /// The accepted entries in push order, with their `detected_level`.
     pub entries: Vec<RawEntry<'a>>,
+    /// The summary of the entries' JSON fields, when every line has one.
+    fields: Option<FieldSummary>,
 }
 
 impl ValidStream<'_> {
@@ -49,6 +52,10 @@ impl AppendStream for ValidStream<'_> {
             .get(i)
             .into_iter()
             .flat_map(RawEntry::all_metadata)
+    }
+
+    fn fields(&self) -> Option<&FieldSummary> {
+        self.fields.as_ref()
     }
 }
 
@@ -236,6 +243,8 @@ impl Ingester {
         let cfg = &self.cfg;
         let detect = cfg.discover_log_levels && cfg.allow_structured_metadata;
         let mut scratch = Vec::new();
+        let mut fields = FieldSummaryBuilder::new();
+        let is_level_key = |k: &[u8]| self.levels.is_level_field(k);
         let mut accepted = Vec::with_capacity(parsed.len());
         for ParsedStream {
             stream,
@@ -261,20 +270,29 @@ impl Ingester {
                     return false;
                 }
                 sanitize_metadata(&mut e.metadata);
+                // One walk of a JSON line serves the field summary and the
+                // level detection.
+                let walked = fields.add_line(&e.line, &is_level_key);
                 if detect {
                     e.detected_level = self.levels.apply(
                         stream.level.as_ref(),
                         &mut e.metadata,
                         &e.line,
                         &mut scratch,
+                        walked,
                     );
                 }
                 true
             });
+            let fields = fields.finish();
             if entries.is_empty() {
                 continue;
             }
-            accepted.push(ValidStream { stream, entries });
+            accepted.push(ValidStream {
+                stream,
+                entries,
+                fields,
+            });
         }
         accepted
     }

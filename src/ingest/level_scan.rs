@@ -101,11 +101,22 @@ impl LineLevelScanner {
         }
     }
 
-    /// The level of a line; `scratch` is reused between calls.
-    pub fn level(&self, line: &str, scratch: &mut Vec<u8>) -> &'static str {
+    /// The level of a line; `scratch` is reused between calls. `walked`
+    /// is, when known, what a walk of the line as a flat JSON object found
+    /// (see [`Self::is_field`]): the value of its first string-valued
+    /// level field, if any, which spares the JSON walk here.
+    pub fn level(
+        &self,
+        line: &str,
+        scratch: &mut Vec<u8>,
+        walked: Option<Option<&str>>,
+    ) -> &'static str {
         let bytes = line.as_bytes();
         let found = if is_json(line) {
-            self.json_level(bytes).map(Cow::Borrowed)
+            match walked {
+                Some(value) => value.map(|v| Cow::Borrowed(v.as_bytes())),
+                None => self.json_level(bytes).map(Cow::Borrowed),
+            }
         } else if memchr(b'=', bytes).is_some() {
             self.logfmt_level(bytes)
         } else {
@@ -117,7 +128,8 @@ impl LineLevelScanner {
         }
     }
 
-    fn is_field(&self, key: &[u8]) -> bool {
+    /// Whether `key` is one of the level fields (JSON keys compare exactly).
+    pub fn is_field(&self, key: &[u8]) -> bool {
         key.len() < 128
             && self.field_lengths & (1 << key.len()) != 0
             && self.fields.iter().any(|f| f.as_bytes() == key)
@@ -628,7 +640,7 @@ mod tests {
             ("", UNKNOWN),
         ];
         for (line, want) in table {
-            assert_eq!(s.level(line, &mut scratch), want, "{line}");
+            assert_eq!(s.level(line, &mut scratch, None), want, "{line}");
         }
     }
 
@@ -673,7 +685,7 @@ mod tests {
         fn never_panics(line in r#"[{}\[\]":,=a-z \\lvILNFOerw_\u{e9}\u{130}]{0,60}"#) {
             let s = scanner();
             let mut scratch = Vec::new();
-            let _ = s.level(&line, &mut scratch);
+            let _ = s.level(&line, &mut scratch, None);
             let _ = s.logfmt_level(line.as_bytes());
         }
 
@@ -681,7 +693,7 @@ mod tests {
         fn any_text_never_panics(line in proptest::prelude::any::<String>()) {
             let s = scanner();
             let mut scratch = Vec::new();
-            let _ = s.level(&line, &mut scratch);
+            let _ = s.level(&line, &mut scratch, None);
         }
     }
 }

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use super::batch::EntryBatch;
 use super::block::BlockDecoder;
 use super::chunk_file::{self, DataFile};
+use super::day_fields::{DayFields, FIELDS_FILE};
 use super::error::StoreError;
 use super::frame::{FrameLayout, FrameScanner, Scanned};
 use super::fsutil::map_file;
@@ -203,6 +204,17 @@ fn check_day(dir: &Path, report: &mut CheckReport) -> Result<(), StoreError> {
     }
     for (_, path) in &files.live_chunks {
         check_data_file(path, false, report)?;
+    }
+    let fields = dir.join(FIELDS_FILE);
+    if let Ok(raw) = fs::read(&fields) {
+        report.files += 1;
+        if let Err(e) = DayFields::verify(&raw) {
+            report.damage(
+                &fields,
+                0,
+                format!("{e} (the day's streams are read instead)"),
+            );
+        }
     }
     if let Some(g) = files.committed {
         let index_path = dir.join(g.index_name());

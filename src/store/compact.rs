@@ -231,6 +231,9 @@ pub fn seal(
     if !doomed.is_empty() {
         fsync_dir(&part.dir)?;
     }
+    // The summaries still describe the day; their file names the new
+    // generation.
+    part.save_fields()?;
     StoreMetrics::add(&metrics.days_sealed, 1);
     Ok(stats)
 }

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use super::batch::EncodedBatch;
 use super::error::StoreError;
+use super::field_summary::FieldSummary;
 use super::key::{day_of, day_start, StreamKey};
 use super::linecodec::LineEncoder;
 use crate::model::{Labels, PushStream};
@@ -27,6 +28,11 @@ pub trait AppendStream {
     fn entry(&self, i: usize) -> Option<(i64, &str)>;
     /// Structured metadata of entry `i`, in stored order.
     fn metadata(&self, i: usize) -> impl Iterator<Item = (&str, &str)>;
+    /// The summary of the entries' JSON fields, when every line has one
+    /// (see [`FieldSummary`]).
+    fn fields(&self) -> Option<&FieldSummary> {
+        None
+    }
 }
 
 impl AppendStream for PushStream {
@@ -232,8 +238,17 @@ pub struct Staged {
     pub key: Arc<StreamKey>,
     /// Entries in the record.
     pub count: u32,
+    /// Index of the pushed stream in the append (replay: 0).
+    pub source: usize,
     newest: i64,
     days: Vec<(i32, u32)>,
+}
+
+impl Staged {
+    /// The days the stream has heads in, this append's among them.
+    pub fn days(&self) -> impl Iterator<Item = i32> + '_ {
+        self.days.iter().map(|(d, _)| *d)
+    }
 }
 
 /// Ingest state; lives behind the store's ingest lock.
@@ -416,6 +431,7 @@ impl Ingest {
                 staged.push(Staged {
                     key,
                     count,
+                    source: si,
                     newest,
                     days,
                 });
@@ -759,6 +775,7 @@ impl Ingest {
         Staged {
             key,
             count,
+            source: 0,
             newest,
             days,
         }

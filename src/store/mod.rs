@@ -21,7 +21,9 @@ pub mod block;
 pub mod check;
 pub mod chunk_file;
 pub mod compact;
+pub mod day_fields;
 pub mod error;
+pub mod field_summary;
 pub mod frame;
 pub mod fsutil;
 pub mod head;
@@ -47,7 +49,9 @@ use std::time::Duration;
 
 pub use batch::EntryBatch;
 pub use check::{check, CheckIssue, CheckReport};
+use day_fields::StreamFields;
 pub use error::{CodecError, StoreError};
+pub use field_summary::FieldSummary;
 pub use head::{AppendOutcome, AppendStream, RejectReason, Rejected};
 pub use iter::{CountBatch, Counts, EntryIter, StreamStats};
 pub use metrics::StoreMetrics;
@@ -407,6 +411,8 @@ impl Core {
                 let k = key_in_map.get_or_insert_with(|| ing.stage_replayed(&key, now));
                 if !days.iter().any(|(d, _)| *d == day) {
                     let id = ing.head_id(k, day).unwrap_or_else(|| p.stream_id(k));
+                    // Replayed lines were never summarised.
+                    p.forget_fields(k);
                     days.push((day, id));
                 }
                 let (record, enc) = ing.record_and_encoder();
@@ -584,6 +590,16 @@ impl Store {
                 .stage(tenant, streams, limits, now, &mut |day, key| {
                     core.register(day, key)
                 })?;
+        // Under the ingest lock, so a reader sees a summary covering at
+        // least the entries it reads.
+        for st in &staged {
+            let lines = streams.get(st.source).and_then(AppendStream::fields);
+            for day in st.days() {
+                if let Some(p) = core.partition(day) {
+                    p.add_fields(&st.key, lines);
+                }
+            }
+        }
         StoreMetrics::add(&core.metrics.entries_duplicate, outcome.duplicates as u64);
         StoreMetrics::add(
             &core.metrics.entries_rejected,
@@ -634,7 +650,24 @@ impl Store {
             !ing.has_data_before(None, upto)
         })?;
         self.truncate_wal(true)?;
+        self.save_fields()?;
         self.core.release_memory_if_idle();
+        Ok(())
+    }
+
+    /// Saves the days' JSON field summaries that changed.
+    fn save_fields(&self) -> Result<(), StoreError> {
+        let parts: Vec<Arc<Partition>> = self
+            .core
+            .partitions
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .cloned()
+            .collect();
+        for p in parts {
+            p.save_fields()?;
+        }
         Ok(())
     }
 
@@ -824,18 +857,61 @@ impl Store {
             tenant: stream.tenant.clone(),
             labels: stream.labels.clone(),
         };
-        let metrics = Arc::clone(&self.core.metrics);
         let side = lock(&self.core.ingest);
-        let heads = side.ingest.snapshot(&key, days_in(start, end));
+        self.entries_locked(&key, &side.ingest, start, end, dir)
+    }
+
+    /// [`Self::entries`] under the ingest lock.
+    fn entries_locked(
+        &self,
+        key: &StreamKey,
+        ingest: &Ingest,
+        start: i64,
+        end: i64,
+        dir: Direction,
+    ) -> EntryIter {
+        let metrics = Arc::clone(&self.core.metrics);
+        let heads = ingest.snapshot(key, days_in(start, end));
         let mut blocks = Vec::new();
         for p in self.partitions_in(start, end) {
-            match p.blocks(&key, start, end) {
+            match p.blocks(key, start, end) {
                 Ok(b) => blocks.extend(b),
                 Err(e) => return EntryIter::failed(e, metrics),
             }
         }
-        drop(side);
         EntryIter::new(heads, blocks, start, end, dir, metrics)
+    }
+
+    /// [`Self::entries`] together with the JSON field summary of every line
+    /// the iterator can return, when each day holding the stream has one
+    /// (see [`field_summary`]); both are taken at one moment.
+    pub fn entries_with_fields(
+        &self,
+        stream: &StreamRef,
+        start: i64,
+        end: i64,
+        dir: Direction,
+    ) -> (EntryIter, Option<FieldSummary>) {
+        let key = StreamKey {
+            tenant: stream.tenant.clone(),
+            labels: stream.labels.clone(),
+        };
+        let side = lock(&self.core.ingest);
+        let mut fields: Option<FieldSummary> = None;
+        let mut known = true;
+        for p in self.partitions_in(start, end) {
+            match p.fields_of(&key) {
+                StreamFields::Summary(f) => match fields.as_mut() {
+                    None => fields = Some(f),
+                    Some(all) => known &= all.merge(&f),
+                },
+                StreamFields::NoData => {}
+                StreamFields::Unknown => known = false,
+            }
+        }
+        let it = self.entries_locked(&key, &side.ingest, start, end, dir);
+        drop(side);
+        (it, fields.filter(|_| known))
     }
 
     /// Structured-metadata names carried by entries of `stream` in

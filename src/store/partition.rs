@@ -26,8 +26,10 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock, RwLockReadGuard, RwLoc
 use roaring::RoaringBitmap;
 
 use super::chunk_file::{self, chunk_file_name, parse_chunk_file_name, ChunkWriter, DataFile};
+use super::day_fields::{DayFields, Stamps, StreamFields, FIELDS_FILE};
 use super::error::{CodecError, StoreError};
-use super::fsutil::{create_dir_all, fsync_dir};
+use super::field_summary::FieldSummary;
+use super::fsutil::{create_dir_all, fsync_dir, write_atomic};
 use super::index::{select, BlockMeta, MemIndex, Postings, SealedIndex};
 use super::key::StreamKey;
 use super::metrics::StoreMetrics;
@@ -84,6 +86,8 @@ pub enum DayFile {
     Data(Generation),
     /// A generation's index file.
     Index(Generation),
+    /// `fields.kfs`: the streams' JSON field summaries.
+    Fields,
     /// `*.tmp`: being written.
     Temporary,
     /// Anything else.
@@ -110,6 +114,8 @@ pub fn day_file(name: &str) -> DayFile {
         DayFile::Data(Generation::Numbered(n))
     } else if let Some(n) = numbered("index-", ".kix") {
         DayFile::Index(Generation::Numbered(n))
+    } else if name == FIELDS_FILE {
+        DayFile::Fields
     } else if name.ends_with(".tmp") {
         DayFile::Temporary
     } else {
@@ -152,6 +158,7 @@ pub fn classify_day(dir: &Path) -> Result<DayFiles, StoreError> {
             DayFile::Data(g) => data.push((g, e.path())),
             DayFile::Index(g) => indexes.push((g, e.path())),
             DayFile::Temporary => out.leftovers.push((e.path(), "temporary file")),
+            DayFile::Fields => {}
             DayFile::Other => out.unexpected.push(e.path()),
         }
     }
@@ -299,6 +306,9 @@ pub struct Partition {
     pub dir: PathBuf,
     state: RwLock<PartState>,
     writer: Mutex<WriterSlot>,
+    /// The streams' JSON field summaries (lock after `state`, never
+    /// before).
+    fields: Mutex<DayFields>,
 }
 
 #[derive(Debug)]
@@ -354,6 +364,7 @@ impl Partition {
                 writer: None,
                 next_file: 1,
             }),
+            fields: Mutex::new(DayFields::default()),
         })
     }
 
@@ -398,6 +409,7 @@ impl Partition {
         for (n, path) in &files.live_chunks {
             load_chunk_file(&mut state.open, *n, path, metrics)?;
         }
+        let fields = load_fields(&dir.join(FIELDS_FILE), &state, metrics);
         Ok(Partition {
             day,
             dir,
@@ -406,6 +418,7 @@ impl Partition {
                 writer: None,
                 next_file: files.next_file,
             }),
+            fields: Mutex::new(fields),
         })
     }
 
@@ -444,8 +457,67 @@ impl Partition {
 
     /// The id of `key` among the day's chunk-file streams, adding it when
     /// new.
+    /// A stream new to the day starts a JSON field summary.
     pub fn stream_id(&self, key: &Arc<StreamKey>) -> u32 {
-        self.state_mut().open.index.get_or_insert(key)
+        let mut st = self.state_mut();
+        if let Some(id) = st.open.index.find(key) {
+            return id;
+        }
+        let in_base = st
+            .base
+            .as_ref()
+            .is_some_and(|b| !matches!(b.index.find(key), Ok(None)));
+        let id = st.open.index.get_or_insert(key);
+        if !in_base {
+            lock(&self.fields).start(key);
+        }
+        id
+    }
+
+    /// Adds lines of `key` to its JSON field summary (see
+    /// [`DayFields::add`]).
+    pub fn add_fields(&self, key: &StreamKey, lines: Option<&FieldSummary>) {
+        lock(&self.fields).add(key, lines);
+    }
+
+    /// Drops the JSON field summary of `key` (see [`DayFields::forget`]).
+    pub fn forget_fields(&self, key: &StreamKey) {
+        lock(&self.fields).forget(key);
+    }
+
+    /// What the day holds of `key` for a reader of JSON field summaries.
+    pub fn fields_of(&self, key: &StreamKey) -> StreamFields {
+        let st = self.state();
+        if let Some(s) = lock(&self.fields).get(key) {
+            return StreamFields::Summary(s.clone());
+        }
+        let in_open = st.open.index.find(key).is_some();
+        let in_base = st
+            .base
+            .as_ref()
+            .is_some_and(|b| !matches!(b.index.find(key), Ok(None)));
+        if in_open || in_base {
+            StreamFields::Unknown
+        } else {
+            StreamFields::NoData
+        }
+    }
+
+    /// Saves the JSON field summaries when they changed.
+    pub fn save_fields(&self) -> Result<(), StoreError> {
+        let st = self.state();
+        let mut fields = lock(&self.fields);
+        if !fields.is_dirty() {
+            return Ok(());
+        }
+        let path = self.dir.join(FIELDS_FILE);
+        if fields.is_empty() {
+            remove_if_exists(&path)?;
+        } else {
+            write_atomic(&path, &fields.encode(&*st))?;
+        }
+        fields.saved();
+        Ok(())
     }
 
     /// Highest WAL sequence whose entries of `key` in this day are durable
@@ -585,6 +657,7 @@ impl Partition {
         st.open.index.retain_files(|f| files.contains(&f));
         st.base = Some(base);
         st.rebuild = None;
+        lock(&self.fields).touch();
         doomed
     }
 
@@ -743,6 +816,55 @@ fn load_chunk_file(
     }
     open.files.insert(n, Arc::new(DataFile::open(path)?));
     Ok(())
+}
+
+impl Stamps for PartState {
+    fn generation(&self) -> u64 {
+        match (self.rebuild, self.base.as_ref().map(|b| b.generation)) {
+            // A damaged index is rebuilt: nothing saved before counts.
+            (Some(_), _) => u64::MAX,
+            (None, Some(Generation::Numbered(n))) => u64::from(n) + 1,
+            (None, Some(Generation::Legacy)) => 1 << 40,
+            (None, None) => 0,
+        }
+    }
+
+    /// The highest order key (WAL sequence of the cut) of the stream's
+    /// chunk-file blocks: data cut later has a higher one.
+    fn stream(&self, key: &StreamKey) -> u64 {
+        self.open
+            .index
+            .find(key)
+            .and_then(|id| self.open.index.stream(id))
+            .and_then(|s| s.blocks.iter().map(|b| b.order).max())
+            .unwrap_or(0)
+    }
+}
+
+/// The day's saved JSON field summaries that still describe its data; none
+/// when the file is missing or damaged (reported: only queries slow down).
+fn load_fields(path: &Path, state: &PartState, metrics: &StoreMetrics) -> DayFields {
+    let raw = match fs::read(path) {
+        Ok(raw) => raw,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return DayFields::default(),
+        Err(e) => {
+            tracing::warn!(file = %path.display(), error = %e, "cannot read field summaries; the day's streams are read instead");
+            return DayFields::default();
+        }
+    };
+    match DayFields::decode(&raw, state) {
+        Ok(f) => f,
+        Err(e) => {
+            recovery_error(
+                metrics,
+                path,
+                0,
+                &e,
+                "damaged field summaries; the day's streams are read instead",
+            );
+            DayFields::default()
+        }
+    }
 }
 
 #[cfg(test)]
