@@ -10,7 +10,9 @@ use crate::logql::ast::{Grouping, MetricExpr, RangeAggregation, VectorOp};
 use crate::logql::eval::source::{SampleItem, SampleRequest, SampleSource, SeriesSamples};
 use crate::logql::eval::steps::WindowGrid;
 use crate::logql::eval::EvalError;
-use crate::logql::pipeline::{LabelsResult, SampleExtractor, StreamSampleExtractor};
+use crate::logql::pipeline::{
+    FieldFacts, FieldPlan, LabelsResult, SampleExtractor, StreamSampleExtractor, Verdict,
+};
 use crate::model::Direction;
 use crate::query::{Budget, QueryError};
 use crate::store::{Counts, EntryIter, Store, StreamRef};
@@ -108,10 +110,12 @@ impl SampleSource for StoreSampleSource<'_, '_> {
             .store
             .streams(self.tenants, &log.selector, start, end)
             .map_err(|e| EvalError::Source(e.to_string()))?;
+        let extractor = self.extractor(req.range);
         let reading = Reading {
             store: self.store,
             budget: self.budget,
-            extractor: self.extractor(req.range),
+            plan: extractor.field_plan(),
+            extractor,
             start,
             end,
             windows: req.accepts_blocks.then(|| req.windows.clone()),
@@ -142,33 +146,73 @@ struct Reading<'a> {
     end: i64,
     /// The request's windows when it takes block totals.
     windows: Option<WindowGrid>,
+    /// How streams can be decided from JSON field summaries, when the
+    /// range allows.
+    plan: Option<FieldPlan>,
 }
 
 impl Reading<'_> {
     fn open(&self, stream: &StreamRef) -> Result<StreamReader, EvalError> {
-        let line_free = self.extractor.line_free_value();
-        let mut iter = self
-            .store
-            .entries(stream, self.start, self.end, Direction::Forward);
-        iter.require_lines_containing(&self.extractor.required_substrings());
+        let source = |e: crate::store::StoreError| EvalError::Source(e.to_string());
+        let (mut iter, fields) = match &self.plan {
+            Some(_) => {
+                self.store
+                    .entries_with_fields(stream, self.start, self.end, Direction::Forward)
+            }
+            None => (
+                self.store
+                    .entries(stream, self.start, self.end, Direction::Forward),
+                None,
+            ),
+        };
+        let mut metadata_names = None;
+        let mut extractor = &self.extractor;
+        // A stream whose JSON field summary decides the filters is skipped,
+        // or counted as if the range had no stages.
+        if let (Some(plan), Some(summary)) = (&self.plan, &fields) {
+            let names = iter.metadata_names().map_err(source)?;
+            let facts: Vec<(&str, FieldFacts)> = summary
+                .fields()
+                .map(|(key, f)| {
+                    let facts = FieldFacts {
+                        lines: f.lines,
+                        numbers: f.numbers(),
+                        other: f.other,
+                    };
+                    (key, facts)
+                })
+                .collect();
+            match plan.verdict(&stream.labels, &names, summary.lines(), &facts) {
+                Verdict::NoLine => return Ok(StreamReader::finished(iter, extractor, stream)),
+                Verdict::EveryLine => extractor = plan.stageless(),
+                Verdict::Read => {}
+            }
+            metadata_names = Some(names);
+        }
+        let line_free = extractor.line_free_value();
+        iter.require_lines_containing(&extractor.required_substrings());
         let mut reader = StreamReader {
             iter,
-            extractor: self.extractor.for_stream(&stream.labels),
+            extractor: extractor.for_stream(&stream.labels),
             line_free,
             series: SeriesIds::default(),
-            seen_metadata: MetadataSeries::new(self.extractor.metadata_names_that_matter()),
+            seen_metadata: MetadataSeries::new(extractor.metadata_names_that_matter()),
             totals: None,
+            finished: false,
         };
         // A count or byte sum whose labels cannot depend on the entries is
         // answered from timestamps and line lengths, or block totals.
-        let no_stages = !self.extractor.has_stages();
+        let no_stages = !extractor.has_stages();
         if let (Some(value_of), Some(windows), true) = (line_free, &self.windows, no_stages) {
-            let names = self
-                .store
-                .metadata_names(stream, self.start, self.end)
-                .map_err(|e| EvalError::Source(e.to_string()))?;
+            let names = match metadata_names {
+                Some(names) => names,
+                None => self
+                    .store
+                    .metadata_names(stream, self.start, self.end)
+                    .map_err(source)?,
+            };
             let names: Vec<&str> = names.iter().map(String::as_str).collect();
-            if self.extractor.labels_ignore_metadata(&names) {
+            if extractor.labels_ignore_metadata(&names) {
                 reader.totals = Some(Totals {
                     windows: windows.clone(),
                     value_of,
@@ -205,12 +249,30 @@ struct StreamReader {
     seen_metadata: MetadataSeries,
     /// Set when the stream is read without line text.
     totals: Option<Totals>,
+    /// Set when no entry of the stream gives a sample.
+    finished: bool,
 }
 
 impl StreamReader {
+    /// A reader that gives nothing: no entry of the stream gives a sample.
+    fn finished(iter: EntryIter, extractor: &SampleExtractor, stream: &StreamRef) -> Self {
+        StreamReader {
+            iter,
+            extractor: extractor.for_stream(&stream.labels),
+            line_free: None,
+            series: SeriesIds::default(),
+            seen_metadata: MetadataSeries::new(None),
+            totals: None,
+            finished: true,
+        }
+    }
+
     /// Appends the next batch's items to `out`; false at the stream's end
     /// (nothing appended).
     fn fill(&mut self, budget: &Budget, out: &mut VecDeque<SampleItem>) -> Result<bool, EvalError> {
+        if self.finished {
+            return Ok(false);
+        }
         if self.totals.is_some() {
             return self.fill_totals(budget, out);
         }

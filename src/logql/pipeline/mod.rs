@@ -13,6 +13,7 @@
 
 mod decolorize;
 mod drop;
+mod field_plan;
 mod json;
 mod keep;
 mod label_filter;
@@ -32,6 +33,7 @@ use std::sync::Arc;
 use crate::logql::ast::{self, Grouping, RangeAggregation, RangeOp, VectorOp};
 use crate::model::Labels;
 
+pub use field_plan::{FieldFacts, FieldPlan, Verdict};
 pub use json::JSON_PARSER_ERR;
 pub use label_filter::LABEL_FILTER_ERR;
 pub use labels::{Category, Hints, LabelsResult, ERROR_DETAILS_LABEL, ERROR_LABEL};
