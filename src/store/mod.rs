@@ -359,6 +359,7 @@ impl Core {
         }
         side.ingest.release_buffers();
         side.body = Vec::new();
+        side.encoder = RecordEncoder::new();
         drop(side);
         lock(&self.encoders).clear();
         #[cfg(all(target_os = "linux", target_env = "gnu"))]
