@@ -8,7 +8,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::{get, now_ns, push_json, Server};
+use common::{get, now_ns, push_json, query_range, Server};
 use serde_json::{json, Value};
 
 const MINUTE: i64 = 60_000_000_000;
@@ -74,7 +74,41 @@ fn expect(pairs: &[(&str, f64)]) -> BTreeMap<String, f64> {
     pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
 }
 
+/// Lines per `service` of a log query over the data, with and without
+/// an `interval` (two reading paths).
+fn log_lines(s: &Server, query: &str, at: i64) -> Vec<BTreeMap<String, usize>> {
+    let (start, end) = ((at - 3_600_000_000_000).to_string(), at.to_string());
+    [None, Some("1ms")]
+        .into_iter()
+        .map(|interval| {
+            let mut params = vec![
+                ("query", query),
+                ("start", start.as_str()),
+                ("end", end.as_str()),
+                ("limit", "1000"),
+            ];
+            if let Some(i) = interval {
+                params.push(("interval", i));
+            }
+            let mut out = BTreeMap::new();
+            for got in query_range(s, None, &params, false) {
+                *out.entry(got.stream["service"].clone()).or_default() += 1;
+            }
+            out
+        })
+        .collect()
+}
+
 fn check(s: &Server, at: i64, extra_a: f64) {
+    let lines = |pairs: &[(&str, usize)]| -> BTreeMap<String, usize> {
+        pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
+    };
+    let got = log_lines(s, r#"{job="t"} | json | status >= 500"#, at);
+    let want = lines(&[("a", 7 + extra_a as usize), ("b", 2), ("c", 2), ("d", 2)]);
+    assert_eq!(got[0], want);
+    // The same lines without a plan (line_format keeps the line as it is).
+    let read = r#"{job="t"} | json | status >= 500 | line_format "{{__line__}}""#;
+    assert_eq!(got, log_lines(s, read, at));
     assert_eq!(
         by_service(s, ERRORS, at),
         expect(&[("a", 7.0 + extra_a), ("b", 2.0), ("c", 2.0), ("d", 2.0)])

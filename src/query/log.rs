@@ -6,8 +6,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::logql::ast::LogExpr;
-use crate::logql::pipeline::{LabelsResult, Pipeline, StreamPipeline};
+use crate::logql::pipeline::{LabelsResult, Pipeline, StreamPipeline, Verdict};
 use crate::model::{Direction, Labels, Timestamp};
+use crate::query::field_verdict;
 use crate::query::log_merge::{self, EntrySource, MergedEntry, ResultLabels};
 use crate::query::result::{LogResult, QueryStats, ResultEntry, ResultStream};
 use crate::query::{Budget, QueryError};
@@ -171,20 +172,23 @@ pub fn run(
     let merged = if q.interval == 0 {
         collect::first_entries(store, &streams, &pipeline, q, budget)?
     } else {
-        let sources: Vec<StreamSource<'_>> = streams
-            .iter()
-            .map(|s| StreamSource {
-                iter: {
-                    let mut iter = store.entries(s, q.start, q.end, q.direction);
-                    iter.require_lines_containing(&pipeline.required_substrings());
-                    iter
-                },
+        let plan = pipeline.field_plan();
+        let mut sources: Vec<StreamSource<'_>> = Vec::with_capacity(streams.len());
+        for s in &streams {
+            let opened = field_verdict::open(store, s, q.start, q.end, q.direction, plan.as_ref())?;
+            if opened.verdict == Verdict::NoLine {
+                continue;
+            }
+            let mut iter = opened.iter;
+            iter.require_lines_containing(&pipeline.required_substrings());
+            sources.push(StreamSource {
+                iter,
                 pos: 0,
                 len: 0,
                 runner: EntryRunner::new(pipeline.for_stream(&s.labels)),
                 budget,
-            })
-            .collect();
+            });
+        }
         log_merge::merge(sources, q.direction, q.limit, q.interval)?
     };
     let entries_returned = merged.len() as u64;

@@ -11,10 +11,10 @@ use crate::logql::eval::source::{SampleItem, SampleRequest, SampleSource, Series
 use crate::logql::eval::steps::WindowGrid;
 use crate::logql::eval::EvalError;
 use crate::logql::pipeline::{
-    FieldFacts, FieldPlan, LabelsResult, SampleExtractor, StreamSampleExtractor, Verdict,
+    FieldPlan, LabelsResult, SampleExtractor, StreamSampleExtractor, Verdict,
 };
 use crate::model::Direction;
-use crate::query::{Budget, QueryError};
+use crate::query::{field_verdict, Budget, QueryError};
 use crate::store::{Counts, EntryIter, Store, StreamRef};
 
 /// Reads samples of a metric query's range aggregations from the store.
@@ -154,40 +154,30 @@ struct Reading<'a> {
 impl Reading<'_> {
     fn open(&self, stream: &StreamRef) -> Result<StreamReader, EvalError> {
         let source = |e: crate::store::StoreError| EvalError::Source(e.to_string());
-        let (mut iter, fields) = match &self.plan {
-            Some(_) => {
-                self.store
-                    .entries_with_fields(stream, self.start, self.end, Direction::Forward)
-            }
-            None => (
-                self.store
-                    .entries(stream, self.start, self.end, Direction::Forward),
-                None,
-            ),
-        };
-        let mut metadata_names = None;
-        let mut extractor = &self.extractor;
+        let opened = field_verdict::open(
+            self.store,
+            stream,
+            self.start,
+            self.end,
+            Direction::Forward,
+            self.plan.as_ref(),
+        )
+        .map_err(source)?;
+        let mut iter = opened.iter;
+        let metadata_names = opened.metadata_names;
         // A stream whose JSON field summary decides the filters is skipped,
         // or counted as if the range had no stages.
-        if let (Some(plan), Some(summary)) = (&self.plan, &fields) {
-            let names = iter.metadata_names().map_err(source)?;
-            let facts: Vec<(&str, FieldFacts)> = summary
-                .fields()
-                .map(|(key, f)| {
-                    let facts = FieldFacts {
-                        lines: f.lines,
-                        numbers: f.numbers(),
-                        other: f.other,
-                    };
-                    (key, facts)
-                })
-                .collect();
-            match plan.verdict(&stream.labels, &names, summary.lines(), &facts) {
-                Verdict::NoLine => return Ok(StreamReader::finished(iter, extractor, stream)),
-                Verdict::EveryLine => extractor = plan.stageless(),
-                Verdict::Read => {}
+        let mut extractor = &self.extractor;
+        match opened.verdict {
+            Verdict::NoLine => return Ok(StreamReader::finished(iter, extractor, stream)),
+            Verdict::EveryLine => {
+                extractor = self
+                    .plan
+                    .as_ref()
+                    .and_then(FieldPlan::stageless)
+                    .unwrap_or(extractor)
             }
-            metadata_names = Some(names);
+            Verdict::Read => {}
         }
         let line_free = extractor.line_free_value();
         iter.require_lines_containing(&extractor.required_substrings());

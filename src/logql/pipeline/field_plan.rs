@@ -3,7 +3,8 @@
 //!
 //! It applies to a range whose pipeline is `| json` followed by numeric
 //! label filters (and `__error__=""`), whose sample is a count or the line
-//! length, and whose labels are reduced to a `by` grouping (or none). When
+//! length, and whose labels are reduced to a `by` grouping (or none), and
+//! to log queries with such a pipeline (which skip streams). When
 //! every line of a stream is a flat JSON object the parser reads without
 //! error, the facts per field (lines holding it, range of its numeric
 //! values, whether some value is not a number) can show that no line
@@ -59,7 +60,7 @@ enum Truth {
     Sometimes,
 }
 
-/// How a range's streams can be decided from their field facts.
+/// How a pipeline's streams can be decided from their field facts.
 #[derive(Clone, Debug)]
 pub struct FieldPlan {
     cond: Cond,
@@ -67,7 +68,53 @@ pub struct FieldPlan {
     filtered: Vec<String>,
     /// Labels the samples keep.
     kept: Vec<String>,
-    stageless: SampleExtractor,
+    /// For a range: the extractor of lines that all pass.
+    stageless: Option<SampleExtractor>,
+}
+
+/// The condition of a pipeline that is `| json` followed by label filters
+/// the plan understands.
+fn json_filters(stages: &[ast::Stage]) -> Option<Cond> {
+    let (first, rest) = stages.split_first()?;
+    if !matches!(first, ast::Stage::Json(j) if j.extractions.is_empty()) {
+        return None;
+    }
+    let mut cond = Cond::True;
+    for s in rest {
+        let ast::Stage::LabelFilter(e) = s else {
+            return None;
+        };
+        cond = Cond::And(Box::new(cond), Box::new(Cond::new(e)?));
+    }
+    Some(cond)
+}
+
+impl FieldPlan {
+    fn new(cond: Cond, kept: Vec<String>, stageless: Option<SampleExtractor>) -> FieldPlan {
+        let mut filtered = Vec::new();
+        cond.names(&mut filtered);
+        FieldPlan {
+            cond,
+            filtered,
+            kept,
+            stageless,
+        }
+    }
+}
+
+impl Pipeline {
+    /// The plan telling which streams no line of which passes (for a log
+    /// query, which reads the lines of every other stream).
+    pub fn field_plan(&self) -> Option<FieldPlan> {
+        if self.decolorize.is_some() {
+            return None;
+        }
+        Some(FieldPlan::new(
+            json_filters(&self.stages)?,
+            Vec::new(),
+            None,
+        ))
+    }
 }
 
 impl Cond {
@@ -162,19 +209,7 @@ impl SampleExtractor {
             Some(g) if !g.without => g.labels.clone(),
             _ => return None,
         };
-        let (first, rest) = self.pipeline.stages.split_first()?;
-        if !matches!(first, ast::Stage::Json(j) if j.extractions.is_empty()) {
-            return None;
-        }
-        let mut cond = Cond::True;
-        for s in rest {
-            let ast::Stage::LabelFilter(e) = s else {
-                return None;
-            };
-            cond = Cond::And(Box::new(cond), Box::new(Cond::new(e)?));
-        }
-        let mut filtered = Vec::new();
-        cond.names(&mut filtered);
+        let cond = json_filters(&self.pipeline.stages)?;
         let stageless = SampleExtractor {
             pipeline: Pipeline::new(&[]),
             kind: self.kind,
@@ -182,19 +217,15 @@ impl SampleExtractor {
             grouping: self.grouping.clone(),
             no_labels: self.no_labels,
         };
-        Some(FieldPlan {
-            cond,
-            filtered,
-            kept,
-            stageless,
-        })
+        Some(FieldPlan::new(cond, kept, Some(stageless)))
     }
 }
 
 impl FieldPlan {
-    /// The extractor of lines that all pass: the range without stages.
-    pub fn stageless(&self) -> &SampleExtractor {
-        &self.stageless
+    /// For a range, the extractor of lines that all pass: the range
+    /// without stages.
+    pub fn stageless(&self) -> Option<&SampleExtractor> {
+        self.stageless.as_ref()
     }
 
     /// The verdict for a stream with labels `stream`, whose lines carry
@@ -311,6 +342,29 @@ mod tests {
             r#"max by (x) (rate({job="t"} | json | a > 1 [1m]))"#,
         ] {
             assert!(plan(q).is_none(), "{q}");
+        }
+    }
+
+    #[test]
+    fn log_pipelines_only_skip_streams() {
+        let stages = |q: &str| match parse_expr(q) {
+            Ok(Expr::Log(l)) => l.stages,
+            other => panic!("{q}: {other:?}"),
+        };
+        let p = Pipeline::new(&stages(r#"{job="t"} | json | status >= 500"#))
+            .field_plan()
+            .expect("plan");
+        assert!(p.stageless().is_none());
+        let s = stream();
+        let f = |lo, hi| [("status", facts(4, lo, hi, false))];
+        assert_eq!(p.verdict(&s, &[], 4, &f(200.0, 404.0)), Verdict::NoLine);
+        assert_eq!(p.verdict(&s, &[], 4, &f(500.0, 504.0)), Verdict::EveryLine);
+        for q in [
+            r#"{job="t"} | json | status >= 500 | line_format "x""#,
+            r#"{job="t"} | logfmt | status >= 500"#,
+            r#"{job="t"} | json | decolorize"#,
+        ] {
+            assert!(Pipeline::new(&stages(q)).field_plan().is_none(), "{q}");
         }
     }
 

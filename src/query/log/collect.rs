@@ -20,8 +20,9 @@ use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::{EntryRunner, KeyedLabels, LogQuery};
-use crate::logql::pipeline::Pipeline;
+use crate::logql::pipeline::{FieldPlan, Pipeline, Verdict};
 use crate::model::{Direction, Timestamp};
+use crate::query::field_verdict;
 use crate::query::log_merge::{MergedEntry, ResultLabels};
 use crate::query::{Budget, QueryError};
 use crate::store::{Store, StreamRef};
@@ -131,6 +132,8 @@ struct Shared<'a> {
     store: &'a Store,
     streams: &'a [StreamRef],
     pipeline: &'a Pipeline,
+    /// Decides streams from their JSON field summaries, when it can.
+    plan: Option<FieldPlan>,
     query: &'a LogQuery<'a>,
     budget: &'a Budget,
     next_stream: AtomicUsize,
@@ -197,7 +200,18 @@ impl Shared<'_> {
     ) -> Result<(), QueryError> {
         let q = self.query;
         let backward = q.direction == Direction::Backward;
-        let mut iter = self.store.entries(stream, start, end, q.direction);
+        let opened = field_verdict::open(
+            self.store,
+            stream,
+            start,
+            end,
+            q.direction,
+            self.plan.as_ref(),
+        )?;
+        if opened.verdict == Verdict::NoLine {
+            return Ok(());
+        }
+        let mut iter = opened.iter;
         iter.require_lines_containing(&self.pipeline.required_substrings());
         let mut runner = EntryRunner::new(self.pipeline.for_stream(&stream.labels));
         let mut position = 0u64;
@@ -255,6 +269,7 @@ pub fn first_entries(
         store,
         streams,
         pipeline,
+        plan: pipeline.field_plan(),
         query: q,
         budget,
         next_stream: AtomicUsize::new(0),
