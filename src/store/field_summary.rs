@@ -259,7 +259,8 @@ impl FieldSummaryBuilder {
         let out = (!self.dead && self.acc.lines > 0).then(|| {
             let mut out = FieldSummary {
                 lines: self.acc.lines,
-                ..FieldSummary::default()
+                keys: String::with_capacity(self.acc.keys.len()),
+                fields: Vec::with_capacity(self.acc.fields.len()),
             };
             for (key, f) in self.acc.fields().filter(|(_, f)| f.lines > 0) {
                 let i = out.push_field(key);
@@ -300,8 +301,7 @@ impl FieldSummaryBuilder {
                 return None;
             }
             let key_end = string_end(b, i + 1)?;
-            let key = line.get(i + 1..key_end)?;
-            let f = self.field(pos, key, is_level_key)?;
+            let f = self.field(pos, b.get(i + 1..key_end)?, is_level_key)?;
             i = skip_ws(b, key_end + 1);
             if b.get(i) != Some(&b':') {
                 return None;
@@ -340,15 +340,17 @@ impl FieldSummaryBuilder {
     fn field(
         &mut self,
         pos: usize,
-        key: &str,
+        key: &[u8],
         is_level_key: &dyn Fn(&[u8]) -> bool,
     ) -> Option<usize> {
         if let Some(&f) = self.shape.get(pos) {
             let f = usize::from(f);
-            if f < self.acc.fields.len() && same_key(self.acc.key(f), key) {
+            if f < self.acc.fields.len() && same_key(self.acc.key(f).as_bytes(), key) {
                 return Some(f);
             }
         }
+        // The key lies between two quotes of a `str`: it is UTF-8.
+        let key = std::str::from_utf8(key).ok()?;
         if key.len() > MAX_KEY_LEN {
             return None;
         }
@@ -416,8 +418,7 @@ impl FieldSummaryBuilder {
 
 /// `a == b`, compared inline: keys are short, and a call to `memcmp` per
 /// key of every line costs more than the comparison.
-fn same_key(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
+fn same_key(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }
@@ -752,8 +753,8 @@ mod tests {
             let slow = number_end(b, from).map(|e| (e, text.get(from..e).and_then(number_value)));
             prop_assert_eq!(number(b, from), slow);
             let (x, y) = text.split_at(text.len() / 2);
-            prop_assert_eq!(same_key(x, y), x == y);
-            prop_assert!(same_key(&text, &text.clone()));
+            prop_assert_eq!(same_key(x.as_bytes(), y.as_bytes()), x == y);
+            prop_assert!(same_key(text.as_bytes(), text.clone().as_bytes()));
         }
 
         #[test]
