@@ -90,11 +90,6 @@ impl FieldSummary {
         })
     }
 
-    /// The facts about `key` (raw, as in the lines), if a line holds it.
-    pub fn field(&self, key: &str) -> Option<&FieldStats> {
-        self.position(key).and_then(|i| self.fields.get(i))
-    }
-
     /// Bytes of memory the summary holds, roughly.
     pub fn memory(&self) -> usize {
         std::mem::size_of::<Self>()

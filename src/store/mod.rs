@@ -369,15 +369,18 @@ impl Core {
         }
     }
 
-    fn sync_partitions(&self) -> Result<(), StoreError> {
-        let parts: Vec<Arc<Partition>> = self
-            .partitions
+    /// Every day partition, oldest first.
+    fn all_partitions(&self) -> Vec<Arc<Partition>> {
+        self.partitions
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .values()
             .cloned()
-            .collect();
-        for p in parts {
+            .collect()
+    }
+
+    fn sync_partitions(&self) -> Result<(), StoreError> {
+        for p in self.all_partitions() {
             p.sync()?;
         }
         Ok(())
@@ -658,15 +661,7 @@ impl Store {
 
     /// Saves the days' JSON field summaries that changed.
     fn save_fields(&self) -> Result<(), StoreError> {
-        let parts: Vec<Arc<Partition>> = self
-            .core
-            .partitions
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .values()
-            .cloned()
-            .collect();
-        for p in parts {
+        for p in self.core.all_partitions() {
             p.save_fields()?;
         }
         Ok(())
