@@ -682,6 +682,30 @@ mod tests {
 
     proptest::proptest! {
         #[test]
+        fn the_field_summary_walk_finds_the_level_the_search_finds(
+            pairs in proptest::collection::vec(
+                (
+                    "(level|lvl|severity|LEVEL|msg|a)",
+                    "(\"(info|WARN|error|debug|x|)\"|0|[1-9][0-9]{0,2}|true|null)",
+                ),
+                0..6,
+            )
+        ) {
+            let line = format!(
+                "{{{}}}",
+                pairs.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect::<Vec<_>>().join(",")
+            );
+            let s = scanner();
+            let mut scratch = Vec::new();
+            let mut fields = crate::store::field_summary::FieldSummaryBuilder::new();
+            let walked = fields.add_line(&line, &|k| s.is_field(k));
+            proptest::prop_assert!(walked.is_some(), "{}", line);
+            let searched = s.level(&line, &mut scratch, None);
+            proptest::prop_assert_eq!(s.level(&line, &mut scratch, walked), searched, "{}", line);
+        }
+
+
+        #[test]
         fn never_panics(line in r#"[{}\[\]":,=a-z \\lvILNFOerw_\u{e9}\u{130}]{0,60}"#) {
             let s = scanner();
             let mut scratch = Vec::new();
