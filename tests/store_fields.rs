@@ -174,3 +174,57 @@ fn sealing_keeps_summaries_across_restarts() {
         "the saved file names the new generation"
     );
 }
+
+#[test]
+fn a_seal_rebuilds_the_summaries_a_crash_dropped() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d0 = T0 - T0 % DAY;
+    let store = open(dir.path());
+    push(&store, "a", &[(d0 + SEC, r#"{"s":1}"#)]);
+    push(&store, "b", &[(d0 + SEC, r#"{"s":1}"#)]);
+    push(&store, "c", &[(d0 + SEC, r#"{"s":1}"#)]);
+    store.flush().expect("flush");
+    push(
+        &store,
+        "a",
+        &[(d0 + 2 * SEC, r#"{"s":2}"#), (d0 + 3 * SEC, r#"{"s":9}"#)],
+    );
+    push(&store, "b", &[(d0 + 2 * SEC, r#"{"s":2}"#)]);
+    push(&store, "c", &[(d0 + 2 * SEC, "not json")]);
+    drop(store);
+
+    let store = open(dir.path());
+    let lines = |store: &Store, app: &str| {
+        let (_, f) = store.entries_with_fields(
+            &sref("fake", &[("app", app)]),
+            d0,
+            d0 + DAY,
+            Direction::Forward,
+        );
+        f.map(|f| {
+            (
+                f.lines(),
+                f.fields().map(|(_, s)| s.numbers()).collect::<Vec<_>>(),
+            )
+        })
+    };
+    assert_eq!(lines(&store, "a"), None, "replayed");
+    let r = store
+        .maintenance(d0 + DAY + 2 * 3600 * SEC)
+        .expect("maintenance");
+    assert_eq!(r.days_sealed.len(), 1, "{r:?}");
+    assert_eq!(
+        lines(&store, "a"),
+        Some((3, vec![Some((1.0, 9.0))])),
+        "rebuilt"
+    );
+    assert_eq!(lines(&store, "b"), Some((2, vec![Some((1.0, 2.0))])));
+    assert_eq!(lines(&store, "c"), None, "a line that is not JSON");
+    drop(store);
+    let store = open(dir.path());
+    assert_eq!(
+        lines(&store, "a"),
+        Some((3, vec![Some((1.0, 9.0))])),
+        "saved"
+    );
+}

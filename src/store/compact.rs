@@ -15,6 +15,7 @@ use super::batch::EncodedBatch;
 use super::block::BlockEncoder;
 use super::chunk_file::{self, ChunkWriter, DataFile};
 use super::error::StoreError;
+use super::field_summary::{FieldSummary, FieldSummaryBuilder};
 use super::fsutil::{fsync_dir, rename_durable, tmp_path, write_atomic};
 use super::index::{write_index, BlockMeta, SealedIndex, SealedStream};
 use super::iter::EntryIter;
@@ -154,11 +155,15 @@ fn gather(part: &Partition, n: u32) -> Result<BTreeMap<StreamKey, SealInput>, St
 /// for: blocks cut from now on go to newer chunk files, which stay next to
 /// the new generation until the next seal. `target` is the uncompressed
 /// line bytes of an output block.
+///
+/// Streams without a JSON field summary (lost to a crash) get one made
+/// from the lines the seal reads, returned for the caller to install
+/// where nothing was written since (see [`Partition::install_fields`]).
 pub fn seal(
     part: &Partition,
     target: usize,
     metrics: &Arc<StoreMetrics>,
-) -> Result<SealStats, StoreError> {
+) -> Result<(SealStats, Vec<(StreamKey, FieldSummary)>), StoreError> {
     let n = part.begin_seal()?;
     let streams = gather(part, n)?;
     let generation = Generation::Numbered(n);
@@ -174,8 +179,11 @@ pub fn seal(
     let mut acc = EncodedBatch::new();
     let mut order = Vec::new();
     let mut buf = Vec::new();
+    let mut rebuilt = Vec::new();
+    let mut fields = FieldSummaryBuilder::new();
     for (key, input) in streams {
         stats.blocks_in += input.blocks.len();
+        let summarise = !part.has_fields(&key);
         let id = sealed.len() as u32;
         let mut metas = Vec::new();
         let mut it = EntryIter::new(
@@ -194,6 +202,9 @@ pub fn seal(
                 declared = true;
             }
             for i in 0..batch.len() {
+                if summarise {
+                    fields.add_line(batch.line(i), &|_| false);
+                }
                 acc.push(&mut lines, batch.ts(i), batch.line(i), batch.metadata(i));
                 if acc.line_bytes() >= target as u64 {
                     flush_block(
@@ -206,6 +217,9 @@ pub fn seal(
         flush_block(
             &mut acc, &mut enc, &mut order, &mut buf, &mut w, id, &key, &mut metas, metrics,
         )?;
+        if let Some(f) = fields.finish().filter(|_| summarise) {
+            rebuilt.push((key.clone(), f));
+        }
         if !metas.is_empty() {
             stats.blocks_out += metas.len();
             durable.insert(key.clone(), input.durable);
@@ -235,5 +249,5 @@ pub fn seal(
     // generation.
     part.save_fields()?;
     StoreMetrics::add(&metrics.days_sealed, 1);
-    Ok(stats)
+    Ok((stats, rebuilt))
 }

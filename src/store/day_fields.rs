@@ -76,6 +76,17 @@ impl DayFields {
         self.dirty = true;
     }
 
+    /// Sets the summary of a stream that has none, made from all of its
+    /// lines in the day (within the budget).
+    pub fn install(&mut self, key: Arc<StreamKey>, summary: FieldSummary) {
+        if self.streams.contains_key(&*key) || self.bytes + summary.memory() > DAY_BUDGET {
+            return;
+        }
+        self.bytes += summary.memory();
+        self.streams.insert(key, summary);
+        self.dirty = true;
+    }
+
     /// Adds lines of `key` to its summary; `None` (lines that cannot be
     /// summarised) drops the summary.
     pub fn add(&mut self, key: &StreamKey, lines: Option<&FieldSummary>) {

@@ -670,6 +670,13 @@ impl Ingest {
             .any(|h| day.is_none_or(|d| h.day == d))
     }
 
+    /// True when `key` has a head (open or frozen) in `day`.
+    pub fn has_head(&self, key: &StreamKey, day: i32) -> bool {
+        self.streams
+            .get(key)
+            .is_some_and(|s| s.heads.iter().any(|h| h.day == day))
+    }
+
     /// True when some head (open or frozen) of `day` (of any day when
     /// `None`) still holds an entry from a WAL record up to `seq`.
     pub fn has_data_before(&self, day: Option<i32>, seq: u64) -> bool {

@@ -736,7 +736,18 @@ impl Store {
             core.cut_until_done(CutPolicy::DayBefore(p.day, upto), |ing| {
                 !ing.has_data_before(Some(p.day), upto)
             })?;
-            compact::seal(p, core.cfg.chunk_target_size, &core.metrics)?;
+            let (_, rebuilt) = compact::seal(p, core.cfg.chunk_target_size, &core.metrics)?;
+            if !rebuilt.is_empty() {
+                // Under the ingest lock: no append can add a line meanwhile.
+                let side = lock(&core.ingest);
+                for (key, summary) in rebuilt {
+                    if !side.ingest.has_head(&key, p.day) {
+                        p.install_fields(key, summary);
+                    }
+                }
+                drop(side);
+                p.save_fields()?;
+            }
             report.days_sealed.push(day_name(p.day));
         }
         if !expired.is_empty() {

@@ -480,6 +480,29 @@ impl Partition {
         lock(&self.fields).add(key, lines);
     }
 
+    /// Whether `key` has a JSON field summary in the day.
+    pub fn has_fields(&self, key: &StreamKey) -> bool {
+        lock(&self.fields).get(key).is_some()
+    }
+
+    /// Installs `summary`, made by a seal from every line of `key` in the
+    /// new generation, when the stream still has none and no chunk file
+    /// holds data of it beyond the generation. The caller holds the ingest
+    /// lock and has checked that no head of `key` in this day exists, so
+    /// no line can be missing from it.
+    pub fn install_fields(&self, key: StreamKey, summary: FieldSummary) {
+        let st = self.state();
+        let newer = st
+            .open
+            .index
+            .find(&key)
+            .and_then(|id| st.open.index.stream(id))
+            .is_some_and(|s| !s.blocks.is_empty());
+        if !newer {
+            lock(&self.fields).install(Arc::new(key), summary);
+        }
+    }
+
     /// Drops the JSON field summary of `key` (see [`DayFields::forget`]).
     pub fn forget_fields(&self, key: &StreamKey) {
         lock(&self.fields).forget(key);

@@ -261,7 +261,9 @@ impl FieldPlan {
             .kept
             .iter()
             .all(|n| stream.get(n).is_some() || !taken(n));
-        if !filtered_ok || !kept_ok {
+        // A key named like an error label is not something to reason about.
+        let error_named = taken(super::ERROR_LABEL) || taken(super::ERROR_DETAILS_LABEL);
+        if !filtered_ok || !kept_ok || error_named {
             return Verdict::Read;
         }
         let field = |name: &str| -> Option<Option<FieldFacts>> {
@@ -408,6 +410,8 @@ mod tests {
             p.verdict(&stream(), &["DownstreamStatus".to_string()], 10, &all),
             Verdict::Read
         );
+        let odd = [all[0], ("__error__", facts(10, 1.0, 1.0, false))];
+        assert_eq!(p.verdict(&stream(), &[], 10, &odd), Verdict::Read);
         let no_service = Labels::from_pairs([("job", "t")]);
         assert_eq!(p.verdict(&no_service, &[], 10, &all), Verdict::EveryLine);
         let keyed = [all[0], ("service", facts(10, 1.0, 1.0, false))];
