@@ -1,15 +1,17 @@
 //! The JSON field summaries of one day's streams (see [`FieldSummary`]),
 //! kept in memory while the process runs and saved to the day's
-//! `fields.kfs` file (layout in `storage-format.md`) on flush and shutdown.
+//! `fields.kfs` file (layout in `storage-format.md`) on flush, shutdown
+//! and seal.
 //!
 //! A summary must describe every line of its stream in the day, so one is
 //! only started for a stream new to the day, grows with every append, and
-//! is dropped for good when an append brings a line that cannot be
-//! summarised, when WAL replay brings lines back (they were never
-//! summarised), or when the day's budget is spent. A stream without a
-//! summary is simply read. The file records, per stream, the day's durable
-//! WAL sequence of the stream's chunk-file data, and the sealed generation:
-//! a summary is loaded only when both still match, that is when no data
+//! is dropped when an append brings a line that cannot be summarised, when
+//! WAL replay brings lines back (they were never summarised), or when the
+//! day's budget is spent; a seal makes it again from the day's lines when
+//! nothing can be missing from it. A stream without a summary is simply
+//! read. The file records, per stream, the highest order key (a WAL
+//! sequence) of its chunk-file blocks, and the day's sealed generation: a
+//! summary is loaded only when both still match, that is when no data
 //! reached the day's files after it was saved.
 
 use std::collections::HashMap;
