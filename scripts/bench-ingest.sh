@@ -36,6 +36,6 @@ awk -v c0="$cpu0" -v c1="$cpu1" -v peak="$peak" -v idle="$idle" -v chunks="$chun
   printf "server CPU:          %.2f s\n", c1 - c0
   printf "peak RSS:            %.1f MiB\n", peak / 1024
   printf "idle RSS (5s after): %.1f MiB\n", idle / 1024
-  printf "chunk files:         %.1f MB (%.1fx of %.1f MB text); WAL left: %.1f MB\n", chunks / 1e6, text / chunks, text / 1e6, wal / 1e6
+  printf "chunk files:         %.2f MB (%.1fx of %.1f MB text); WAL left: %.1f MB\n", chunks / 1e6, text / chunks, text / 1e6, wal / 1e6
   printf "written to disk:     %.1f MB = %.3f B per byte of text (write_bytes; write(2) total %.1f MB)\n", wb / 1e6, wb / text, wc / 1e6
 }'
