@@ -158,7 +158,9 @@ fn gather(part: &Partition, n: u32) -> Result<BTreeMap<StreamKey, SealInput>, St
 ///
 /// Streams without a JSON field summary (lost to a crash) get one made
 /// from the lines the seal reads, returned for the caller to install
-/// where nothing was written since (see [`Partition::install_fields`]).
+/// where nothing was written since (see [`Partition::install_fields`]);
+/// the caller then saves the summaries, whose file must name the new
+/// generation.
 pub fn seal(
     part: &Partition,
     target: usize,
@@ -245,9 +247,6 @@ pub fn seal(
     if !doomed.is_empty() {
         fsync_dir(&part.dir)?;
     }
-    // The summaries still describe the day; their file names the new
-    // generation.
-    part.save_fields()?;
     StoreMetrics::add(&metrics.days_sealed, 1);
     Ok((stats, rebuilt))
 }

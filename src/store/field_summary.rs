@@ -111,6 +111,21 @@ impl FieldSummary {
         self.keys.get(start..end).unwrap_or("")
     }
 
+    /// A copy holding only the fields some line holds.
+    fn without_unused(&self) -> FieldSummary {
+        let mut out = FieldSummary {
+            lines: self.lines,
+            keys: String::with_capacity(self.keys.len()),
+            fields: Vec::with_capacity(self.fields.len()),
+        };
+        for (key, f) in self.fields().filter(|(_, f)| f.lines > 0) {
+            let i = out.push_field(key);
+            let key_end = out.fields[i].key_end;
+            out.fields[i] = FieldStats { key_end, ..*f };
+        }
+        out
+    }
+
     fn push_field(&mut self, key: &str) -> usize {
         self.keys.push_str(key);
         self.fields.push(FieldStats {
@@ -251,19 +266,7 @@ impl FieldSummaryBuilder {
     /// The summary of the lines added since the last call (`None` when
     /// one could not be summarised, or there were none); starts afresh.
     pub fn finish(&mut self) -> Option<FieldSummary> {
-        let out = (!self.dead && self.acc.lines > 0).then(|| {
-            let mut out = FieldSummary {
-                lines: self.acc.lines,
-                keys: String::with_capacity(self.acc.keys.len()),
-                fields: Vec::with_capacity(self.acc.fields.len()),
-            };
-            for (key, f) in self.acc.fields().filter(|(_, f)| f.lines > 0) {
-                let i = out.push_field(key);
-                let key_end = out.fields[i].key_end;
-                out.fields[i] = FieldStats { key_end, ..*f };
-            }
-            out
-        });
+        let out = (!self.dead && self.acc.lines > 0).then(|| self.acc.without_unused());
         self.acc.lines = 0;
         for f in &mut self.acc.fields {
             *f = FieldStats {
@@ -372,20 +375,12 @@ impl FieldSummaryBuilder {
 
     /// Forgets the fields earlier streams left in the table.
     fn drop_unused_fields(&mut self) {
-        let old = std::mem::take(&mut self.acc);
-        let (mut last_line, mut level_key) = (Vec::new(), Vec::new());
-        self.acc.lines = old.lines;
-        for (i, (key, f)) in old.fields().enumerate() {
-            if f.lines > 0 {
-                let n = self.acc.push_field(key);
-                let key_end = self.acc.fields[n].key_end;
-                self.acc.fields[n] = FieldStats { key_end, ..*f };
-                last_line.push(self.last_line.get(i).copied().unwrap_or(0));
-                level_key.push(self.level_key.get(i).copied().unwrap_or(false));
-            }
-        }
-        self.last_line = last_line;
-        self.level_key = level_key;
+        let used: Vec<bool> = self.acc.fields.iter().map(|f| f.lines > 0).collect();
+        self.acc = self.acc.without_unused();
+        let mut keep = used.iter().copied();
+        self.last_line.retain(|_| keep.next().unwrap_or(false));
+        let mut keep = used.iter().copied();
+        self.level_key.retain(|_| keep.next().unwrap_or(false));
         self.shape.clear();
     }
 

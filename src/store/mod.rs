@@ -147,6 +147,16 @@ pub struct StreamRef {
     pub labels: Labels,
 }
 
+impl StreamRef {
+    /// The stream's key in the store.
+    fn key(&self) -> StreamKey {
+        StreamKey {
+            tenant: self.tenant.clone(),
+            labels: self.labels.clone(),
+        }
+    }
+}
+
 /// What one [`Store::maintenance`] run did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MaintenanceReport {
@@ -745,9 +755,10 @@ impl Store {
                         p.install_fields(key, summary);
                     }
                 }
-                drop(side);
-                p.save_fields()?;
             }
+            // The summaries still describe the day; their file names the
+            // new generation.
+            p.save_fields()?;
             report.days_sealed.push(day_name(p.day));
         }
         if !expired.is_empty() {
@@ -860,10 +871,7 @@ impl Store {
     /// The entries of `stream` in `[start, end)` in `dir` order, merged over
     /// heads and every block of every day partition in range.
     pub fn entries(&self, stream: &StreamRef, start: i64, end: i64, dir: Direction) -> EntryIter {
-        let key = StreamKey {
-            tenant: stream.tenant.clone(),
-            labels: stream.labels.clone(),
-        };
+        let key = stream.key();
         let side = lock(&self.core.ingest);
         self.entries_locked(&key, &side.ingest, start, end, dir)
     }
@@ -899,10 +907,7 @@ impl Store {
         end: i64,
         dir: Direction,
     ) -> (EntryIter, Option<FieldSummary>) {
-        let key = StreamKey {
-            tenant: stream.tenant.clone(),
-            labels: stream.labels.clone(),
-        };
+        let key = stream.key();
         let side = lock(&self.core.ingest);
         let mut fields: Option<FieldSummary> = None;
         let mut known = true;

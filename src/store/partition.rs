@@ -30,7 +30,7 @@ use super::day_fields::{DayFields, Stamps, StreamFields, FIELDS_FILE};
 use super::error::{CodecError, StoreError};
 use super::field_summary::FieldSummary;
 use super::fsutil::{create_dir_all, fsync_dir, write_atomic};
-use super::index::{select, BlockMeta, MemIndex, Postings, SealedIndex};
+use super::index::{select, BlockMeta, MemIndex, MemStream, Postings, SealedIndex};
 use super::key::StreamKey;
 use super::metrics::StoreMetrics;
 use crate::model::Matcher;
@@ -297,6 +297,24 @@ pub struct PartState {
     pub rebuild: Option<Generation>,
 }
 
+impl PartState {
+    /// The chunk-file stream of `key`, if it has one.
+    fn open_stream(&self, key: &StreamKey) -> Option<&MemStream> {
+        self.open
+            .index
+            .find(key)
+            .and_then(|id| self.open.index.stream(id))
+    }
+
+    /// Whether the sealed generation holds `key` (or its index cannot
+    /// say).
+    fn in_base(&self, key: &StreamKey) -> bool {
+        self.base
+            .as_ref()
+            .is_some_and(|b| !matches!(b.index.find(key), Ok(None)))
+    }
+}
+
 /// One day partition.
 #[derive(Debug)]
 pub struct Partition {
@@ -463,10 +481,7 @@ impl Partition {
         if let Some(id) = st.open.index.find(key) {
             return id;
         }
-        let in_base = st
-            .base
-            .as_ref()
-            .is_some_and(|b| !matches!(b.index.find(key), Ok(None)));
+        let in_base = st.in_base(key);
         let id = st.open.index.get_or_insert(key);
         if !in_base {
             lock(&self.fields).start(key);
@@ -492,12 +507,7 @@ impl Partition {
     /// no line can be missing from it.
     pub fn install_fields(&self, key: StreamKey, summary: FieldSummary) {
         let st = self.state();
-        let newer = st
-            .open
-            .index
-            .find(&key)
-            .and_then(|id| st.open.index.stream(id))
-            .is_some_and(|s| !s.blocks.is_empty());
+        let newer = st.open_stream(&key).is_some_and(|s| !s.blocks.is_empty());
         if !newer {
             lock(&self.fields).install(Arc::new(key), summary);
         }
@@ -514,12 +524,7 @@ impl Partition {
         if let Some(s) = lock(&self.fields).get(key) {
             return StreamFields::Summary(s.clone());
         }
-        let in_open = st.open.index.find(key).is_some();
-        let in_base = st
-            .base
-            .as_ref()
-            .is_some_and(|b| !matches!(b.index.find(key), Ok(None)));
-        if in_open || in_base {
+        if st.open.index.find(key).is_some() || st.in_base(key) {
             StreamFields::Unknown
         } else {
             StreamFields::NoData
@@ -548,12 +553,7 @@ impl Partition {
     /// at or below it.
     pub fn durable_seq(&self, key: &StreamKey) -> u64 {
         let st = self.state();
-        let open = st
-            .open
-            .index
-            .find(key)
-            .and_then(|id| st.open.index.stream(id))
-            .map_or(0, |s| s.durable_seq);
+        let open = st.open_stream(key).map_or(0, |s| s.durable_seq);
         let sealed = st.base.as_ref().map_or(0, |b| b.durable_seq(key));
         open.max(sealed)
     }
@@ -855,10 +855,7 @@ impl Stamps for PartState {
     /// The highest order key (WAL sequence of the cut) of the stream's
     /// chunk-file blocks: data cut later has a higher one.
     fn stream(&self, key: &StreamKey) -> u64 {
-        self.open
-            .index
-            .find(key)
-            .and_then(|id| self.open.index.stream(id))
+        self.open_stream(key)
             .and_then(|s| s.blocks.iter().map(|b| b.order).max())
             .unwrap_or(0)
     }
