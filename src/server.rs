@@ -146,16 +146,17 @@ pub async fn run(config: Config) -> Result<(), String> {
     let state = Arc::new(AppState {
         store: store.clone(),
         ingester: Ingester::new(ingest_config(&config)),
+        push_buffers: Default::default(),
         engine: Engine::new(store.clone(), query_limits(&config)),
         config: config.clone(),
         ready: AtomicBool::new(true),
         stopping: stopping.clone(),
     });
     let max_body = usize::try_from(config.max_recv_msg_size).unwrap_or(usize::MAX);
-    let _ = app.set(api::router(state, max_body));
+    let _ = app.set(api::router(state.clone(), max_body));
     tracing::info!("ready");
 
-    let maintenance = tokio::spawn(maintain(store.clone(), stopping.clone()));
+    let maintenance = tokio::spawn(maintain(state.clone(), stopping.clone()));
     let served = server.await;
     maintenance.abort();
     tracing::info!("shutting down: cutting heads and syncing");
@@ -171,8 +172,9 @@ pub async fn run(config: Config) -> Result<(), String> {
     }
 }
 
-/// Seals finished days, applies retention and cuts old heads, periodically.
-async fn maintain(store: Arc<Store>, stopping: Arc<AtomicBool>) {
+/// Seals finished days, applies retention and cuts old heads, periodically;
+/// drops the kept push buffers once pushes stopped.
+async fn maintain(state: Arc<AppState>, stopping: Arc<AtomicBool>) {
     let mut tick = tokio::time::interval(MAINTENANCE_INTERVAL);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -180,7 +182,8 @@ async fn maintain(store: Arc<Store>, stopping: Arc<AtomicBool>) {
         if stopping.load(Ordering::Acquire) {
             return;
         }
-        let s = store.clone();
+        state.push_buffers.release_if_unused();
+        let s = state.store.clone();
         let r = tokio::task::spawn_blocking(move || s.maintenance(api::now_ns())).await;
         match r {
             Ok(Ok(report)) => {

@@ -7,6 +7,7 @@ pub mod error;
 pub mod metadata;
 pub mod params;
 pub mod push;
+pub mod push_buffers;
 pub mod query;
 pub mod status;
 
@@ -33,6 +34,8 @@ pub struct AppState {
     pub store: Arc<Store>,
     /// Push decoding and validation.
     pub ingester: Ingester,
+    /// Body buffers kept between pushes.
+    pub push_buffers: push_buffers::PushBufferPool,
     /// The query engine.
     pub engine: Engine,
     /// False while the WAL is replayed and after shutdown began.

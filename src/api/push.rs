@@ -11,8 +11,9 @@ use axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt;
 
 use crate::api::error::ApiError;
+use crate::api::push_buffers::PushBuffers;
 use crate::api::{now_ns, tenant, AppState};
-use crate::ingest::{BodyBuffers, Rejections, ValidStream};
+use crate::ingest::{Rejections, ValidStream};
 use crate::metrics;
 use crate::store::{AppendOutcome, RejectReason};
 
@@ -47,56 +48,34 @@ async fn push(
             .into_response();
     }
     let max = state.ingester.config().max_recv_msg_size;
-    let bytes = match read_limited(body, max).await {
-        Ok(b) => b,
-        Err(e) => return e.for_push().into_response(),
-    };
     let header = |name: &str| {
         headers
             .get(name)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string)
     };
+    let length_hint = header("content-length")
+        .and_then(|v| v.parse::<usize>().ok())
+        .map_or(0, |n| n.min(max));
+    let mut buffers = state.push_buffers.take();
+    if let Err(e) = read_limited(body, max, length_hint, &mut buffers.received).await {
+        state.push_buffers.put(buffers);
+        return e.for_push().into_response();
+    }
     let content_type = header("content-type");
     let content_encoding = header("content-encoding");
     let st = state.clone();
     let result = tokio::task::spawn_blocking(move || {
-        // The decompressed body lives only while this push is handled: the
-        // prepared entries borrow their lines from it.
-        let mut buffers = BodyBuffers::default();
-        let prepared = st.ingester.prepare(
+        let handled = ingest_and_store(
+            &st,
             &tenant,
             content_type.as_deref(),
             content_encoding.as_deref(),
-            &bytes,
             legacy,
-            now_ns(),
             &mut buffers,
         );
-        let mut prepared = match prepared {
-            Ok(p) => p,
-            Err(e) => {
-                if let Some((reason, lines, _)) = e.discarded() {
-                    metrics::global()
-                        .rejected_lines
-                        .add(&[reason.as_str()], lines);
-                }
-                let (status, text) = e.response();
-                return Err(ingest_error(status, text));
-            }
-        };
-        let streams = std::mem::take(&mut prepared.streams);
-        let accepted_bytes: u64 = streams
-            .iter()
-            .flat_map(|s| &s.entries)
-            .map(|e| e.line.len() as u64)
-            .sum();
-        let outcome = st
-            .store
-            .append(&tenant, &streams)
-            .map_err(|e| ApiError::internal(e.to_string()))?;
-        record_store_rejections(&mut prepared.rejections, &streams, &outcome);
-        Ok((tenant, prepared.rejections, outcome, accepted_bytes))
+        st.push_buffers.put(buffers);
+        handled.map(|(rejections, outcome, bytes)| (tenant, rejections, outcome, bytes))
     })
     .await;
     let (tenant, rejections, outcome, accepted_bytes) = match result {
@@ -118,6 +97,54 @@ async fn push(
         None => StatusCode::NO_CONTENT.into_response(),
         Some((status, text)) => ingest_error(status, text).for_push().into_response(),
     }
+}
+
+/// Decodes and validates the body in `buffers.received` and appends what
+/// passes: the rejections, the store's outcome and the accepted bytes. The
+/// entries borrow their lines from `buffers`, so they live only while this
+/// push is handled.
+fn ingest_and_store(
+    state: &AppState,
+    tenant: &str,
+    content_type: Option<&str>,
+    content_encoding: Option<&str>,
+    legacy: bool,
+    buffers: &mut PushBuffers,
+) -> Result<(Rejections, AppendOutcome, u64), ApiError> {
+    let PushBuffers { received, decoded } = buffers;
+    let prepared = state.ingester.prepare(
+        tenant,
+        content_type,
+        content_encoding,
+        received,
+        legacy,
+        now_ns(),
+        decoded,
+    );
+    let mut prepared = match prepared {
+        Ok(p) => p,
+        Err(e) => {
+            if let Some((reason, lines, _)) = e.discarded() {
+                metrics::global()
+                    .rejected_lines
+                    .add(&[reason.as_str()], lines);
+            }
+            let (status, text) = e.response();
+            return Err(ingest_error(status, text));
+        }
+    };
+    let streams = std::mem::take(&mut prepared.streams);
+    let accepted_bytes: u64 = streams
+        .iter()
+        .flat_map(|s| &s.entries)
+        .map(|e| e.line.len() as u64)
+        .sum();
+    let outcome = state
+        .store
+        .append(tenant, &streams)
+        .map_err(|e| ApiError::internal(e.to_string()))?;
+    record_store_rejections(&mut prepared.rejections, &streams, &outcome);
+    Ok((prepared.rejections, outcome, accepted_bytes))
 }
 
 /// An answer worded by ingest, which already ends it with Go's `http.Error`
@@ -158,10 +185,17 @@ fn record_store_rejections(
     }
 }
 
-/// Reads the body, refusing it with Loki's 413 text once it exceeds `max`.
-async fn read_limited(body: Body, max: usize) -> Result<bytes::Bytes, ApiError> {
+/// Reads the body into `buf` (emptied first; `length_hint` bytes reserved),
+/// refusing it with Loki's 413 text once it exceeds `max`.
+async fn read_limited(
+    body: Body,
+    max: usize,
+    length_hint: usize,
+    buf: &mut Vec<u8>,
+) -> Result<(), ApiError> {
     let mut body = body;
-    let mut buf = bytes::BytesMut::new();
+    buf.clear();
+    buf.reserve(length_hint);
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| ApiError::bad_request(e.to_string()))?;
         if let Ok(data) = frame.into_data() {
@@ -177,5 +211,5 @@ async fn read_limited(body: Body, max: usize) -> Result<bytes::Bytes, ApiError> 
             buf.extend_from_slice(&data);
         }
     }
-    Ok(buf.freeze())
+    Ok(())
 }

@@ -45,6 +45,8 @@ pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
 
 /// `POST /flush`: cut every head to chunks now (Loki's `/flush`).
 pub async fn flush(State(state): State<Arc<AppState>>) -> Response {
+    // Before the store's flush, which returns freed memory to the system.
+    state.push_buffers.release();
     let store = state.store.clone();
     match tokio::task::spawn_blocking(move || store.flush()).await {
         Ok(Ok(())) => StatusCode::NO_CONTENT.into_response(),

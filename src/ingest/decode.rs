@@ -103,6 +103,13 @@ pub struct BodyBuffers {
     protobuf: Vec<u8>,
 }
 
+impl BodyBuffers {
+    /// Bytes allocated, the larger buffer's.
+    pub fn capacity(&self) -> usize {
+        self.plain.capacity().max(self.protobuf.capacity())
+    }
+}
+
 /// Size limits of a push body.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BodyLimits {
@@ -170,9 +177,10 @@ pub fn decode_body<'a>(
 }
 
 /// Decodes a raw (unframed) snappy block into `buf`, checking its
-/// announced size first, then the protobuf inside. The buffer lives for
-/// one push only: the allocator hands the same memory to the next push
-/// (buffers kept per thread stayed resident in every idle blocking thread).
+/// announced size first, then the protobuf inside. `buf` may come from an
+/// earlier push: its bytes past what this one needs are left as they are,
+/// and those it needs are overwritten, so it is only zero-filled when it
+/// grows.
 fn snappy_protobuf<'a>(
     body: &[u8],
     max: usize,
@@ -183,17 +191,20 @@ fn snappy_protobuf<'a>(
     if len > max {
         return Err(PushError::TooLarge { size: len, max });
     }
-    buf.clear();
-    buf.resize(len, 0);
+    if buf.len() < len {
+        buf.resize(len, 0);
+    }
+    // The decoder fails unless it writes exactly `len` bytes, so no byte of
+    // an earlier push is read.
     snap::raw::Decoder::new()
-        .decompress(body, buf)
+        .decompress(body, &mut buf[..len])
         .map_err(|e| match e {
             snap::Error::TooBig { .. } => {
                 PushError::BadRequest("snappy: decoded block is too large".into())
             }
             _ => PushError::BadRequest("snappy: corrupt input".into()),
         })?;
-    push_wire::decode_push_request(buf).map_err(PushError::BadRequest)
+    push_wire::decode_push_request(&buf[..len]).map_err(PushError::BadRequest)
 }
 
 /// Reads a decompressing reader into memory, refusing more than `max` bytes.
@@ -356,6 +367,40 @@ mod tests {
         body: &[u8],
     ) -> Result<Vec<RawStream<'static>>, PushError> {
         decode_owned(LIMITS, ct, ce, body)
+    }
+
+    #[test]
+    fn buffers_of_a_larger_push_decode_a_smaller_one() {
+        let big_req = PushRequest {
+            streams: vec![StreamAdapter {
+                labels: br#"{app="big"}"#.to_vec(),
+                entries: (0..50)
+                    .map(|i| EntryAdapter {
+                        timestamp: Some(Timestamp::from_nanos(i)),
+                        line: format!("line {i} {}", "x".repeat(100)).into_bytes(),
+                        structured_metadata: vec![],
+                        parsed: vec![],
+                    })
+                    .collect(),
+                hash: 0,
+            }],
+            format: vec![],
+        };
+        let big = snap::raw::Encoder::new()
+            .compress_vec(&big_req.encode_to_vec())
+            .unwrap();
+        let ct = Some("application/x-protobuf");
+        let mut buffers = BodyBuffers::default();
+        let first = decode_body(LIMITS, ct, None, &big, false, &mut buffers).unwrap();
+        assert_eq!(first[0].entries.len(), 50);
+        drop(first);
+        let small = protobuf_body();
+        let again = decode_body(LIMITS, ct, None, &small, false, &mut buffers).unwrap();
+        assert_eq!(again.len(), 1);
+        assert_eq!(again[0].labels, r#"{app="web"}"#);
+        assert_eq!(again[0].entries.len(), 1);
+        assert_eq!(again[0].entries[0].line, "hello");
+        assert!(buffers.capacity() > small.len());
     }
 
     #[test]
