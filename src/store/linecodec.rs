@@ -212,7 +212,6 @@ impl TsParts {
 #[derive(Debug, Default)]
 pub struct LineEncoder {
     cal: CivilCache,
-    src: Vec<u8>,
 }
 
 impl LineEncoder {
@@ -290,14 +289,10 @@ impl LineEncoder {
     /// appending to both.
     pub fn encode_line(&mut self, line: &[u8], ts: i64, skel: &mut Vec<u8>, digits: &mut Vec<u8>) {
         let n = line.len();
-        // A padded copy of the line and room in both outputs let every copy
-        // move whole 16-byte chunks. The skeleton never outgrows the line:
-        // literals are copied 1:1, a run of k digits leaves at most k
-        // placeholder bytes, and a 2-byte timestamp placeholder covers at
-        // least 3 characters.
-        self.src.clear();
-        self.src.extend_from_slice(line);
-        self.src.resize(n + SLACK, 0);
+        // Room in both outputs lets every copy store a whole 16-byte
+        // window. The skeleton never outgrows the line: literals are copied
+        // 1:1, a run of k digits leaves at most k placeholder bytes, and a
+        // 2-byte timestamp placeholder covers at least 3 characters.
         let (sb, db) = (skel.len(), digits.len());
         skel.resize(sb + n + SLACK, 0);
         digits.resize(db + n + SLACK, 0);
@@ -305,29 +300,34 @@ impl LineEncoder {
         let parts = TsParts::new(ts);
         let mut i = 0;
         while i < n {
-            // Copy 16 bytes on the chance they hold no digit; keep the
+            // Store 16 bytes on the chance they hold no digit; keep the
             // part before the first digit.
-            let (lo, hi) = words16(&self.src, i);
-            wild_copy(skel, w, &self.src, i, 16);
-            let k = first_flag(digit_mask(lo), digit_mask(hi)).min(n - i);
-            w += k;
-            i += k;
-            if k == 16 || i >= n {
+            let win = window(line, i);
+            let mask = digit_bits(&win);
+            store16(skel, w, &win);
+            if mask == 0 {
+                let k = (n - i).min(16);
+                w += k;
+                i += k;
                 continue;
             }
-            let start = i;
-            // The run ends at the first non-digit (the source is padded with
-            // zero bytes, which end any run at the line's end).
-            let mut end = start;
-            loop {
-                let (lo, hi) = words16(&self.src, end);
-                let k = first_flag(non_digit_mask(lo), non_digit_mask(hi));
-                end += k;
-                if k < 16 || end >= n {
-                    break;
+            let k = mask.trailing_zeros() as usize;
+            w += k;
+            let start = i + k;
+            // The run ends at the first non-digit, most often in the same
+            // window (a window is zero-padded past the line's end, and a
+            // zero ends any run).
+            let ones = (!(mask >> k)).trailing_zeros() as usize;
+            let mut end = start + ones;
+            if k + ones == 16 {
+                loop {
+                    let r = (!digit_bits(&window(line, end))).trailing_zeros() as usize;
+                    end += r;
+                    if r < 16 {
+                        break;
+                    }
                 }
             }
-            let end = end.min(n);
             if let Some((f, covered)) = self.ts_field(line, start, end, ts, &parts) {
                 put_byte(skel, w, TS_ESCAPE);
                 put_byte(skel, w + 1, f as u8);
@@ -335,8 +335,13 @@ impl LineEncoder {
                 i = covered;
                 continue;
             }
-            wild_copy(digits, dw, &self.src, start, end - start);
-            dw += end - start;
+            let mut from = start;
+            while from < end {
+                store16(digits, dw, &window(line, from));
+                let m = (end - from).min(16);
+                dw += m;
+                from += m;
+            }
             let mut left = end - start;
             while left > 0 {
                 let part = left.min(MAX_RUN);
@@ -349,6 +354,65 @@ impl LineEncoder {
         skel.truncate(w);
         digits.truncate(dw);
     }
+}
+
+/// The 16 bytes of `line` from `at`, zero-padded past its end.
+#[inline(always)]
+fn window(line: &[u8], at: usize) -> [u8; 16] {
+    let mut a = [0u8; 16];
+    match line.get(at..at + 16) {
+        Some(s) => a.copy_from_slice(s),
+        None => {
+            let rest = line.get(at..).unwrap_or(&[]);
+            a[..rest.len()].copy_from_slice(rest);
+        }
+    }
+    a
+}
+
+/// Stores a whole window at `dst[at..]`; the caller keeps [`SLACK`] bytes
+/// of room past what it means to keep.
+#[inline(always)]
+fn store16(dst: &mut [u8], at: usize, win: &[u8; 16]) {
+    if let Some(d) = dst.get_mut(at..at + 16) {
+        d.copy_from_slice(win);
+    }
+}
+
+/// Bit `k` set when byte `k` of the window is an ASCII digit.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn digit_bits(win: &[u8; 16]) -> u32 {
+    use std::arch::x86_64::{
+        _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8, _mm_set1_epi8,
+        _mm_sub_epi8,
+    };
+    // SAFETY: SSE2 is part of the x86_64 baseline, and the load reads the
+    // window's own 16 bytes.
+    unsafe {
+        let v = _mm_loadu_si128(win.as_ptr().cast());
+        // Digits become 0..=9, every other byte something larger (unsigned).
+        let x = _mm_sub_epi8(v, _mm_set1_epi8(b'0' as i8));
+        let is_digit = _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(9)), x);
+        _mm_movemask_epi8(is_digit) as u32
+    }
+}
+
+/// Bit `k` set when byte `k` of the window is an ASCII digit.
+#[cfg(not(target_arch = "x86_64"))]
+#[inline(always)]
+fn digit_bits(win: &[u8; 16]) -> u32 {
+    digit_bits_swar(win)
+}
+
+/// [`digit_bits`] on two 64-bit words: each byte's flag is gathered into
+/// one bit by a multiply (the products never overlap, so nothing carries).
+#[cfg(any(test, not(target_arch = "x86_64")))]
+#[inline(always)]
+fn digit_bits_swar(win: &[u8; 16]) -> u32 {
+    let gather = |m: u64| ((m >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) as u32;
+    let (lo, hi) = words16(win, 0);
+    gather(digit_mask(lo)) | (gather(digit_mask(hi)) << 8)
 }
 
 /// Padding that [`wild_copy`] needs past the end of its source and
@@ -388,6 +452,7 @@ fn first_flag(lo: u64, hi: u64) -> usize {
 }
 
 /// Flags bytes that are not ASCII digits; exact for every byte.
+#[cfg(any(test, not(target_arch = "x86_64")))]
 #[inline(always)]
 fn non_digit_mask(w: u64) -> u64 {
     let x = w ^ (0x30 * ONES);
@@ -398,6 +463,7 @@ fn non_digit_mask(w: u64) -> u64 {
 }
 
 /// Flags bytes that are ASCII digits; exact for every byte.
+#[cfg(any(test, not(target_arch = "x86_64")))]
 #[inline(always)]
 fn digit_mask(w: u64) -> u64 {
     !non_digit_mask(w) & HIGH
@@ -557,6 +623,93 @@ mod tests {
         (skel, digits)
     }
 
+    /// The split computed byte by byte: what the windowed loop of
+    /// [`LineEncoder::encode_line`] must produce.
+    fn encode_slowly(enc: &mut LineEncoder, line: &[u8], ts: i64) -> (Vec<u8>, Vec<u8>) {
+        let parts = TsParts::new(ts);
+        let (mut skel, mut digits) = (Vec::new(), Vec::new());
+        let mut i = 0;
+        while i < line.len() {
+            if !line[i].is_ascii_digit() {
+                skel.push(line[i]);
+                i += 1;
+                continue;
+            }
+            let start = i;
+            let mut end = i;
+            while end < line.len() && line[end].is_ascii_digit() {
+                end += 1;
+            }
+            if let Some((f, covered)) = enc.ts_field(line, start, end, ts, &parts) {
+                skel.extend([TS_ESCAPE, f as u8]);
+                i = covered;
+                continue;
+            }
+            digits.extend_from_slice(&line[start..end]);
+            for part in line[start..end].chunks(MAX_RUN) {
+                skel.push(RUN_BASE + part.len() as u8 - 1);
+            }
+            i = end;
+        }
+        (skel, digits)
+    }
+
+    fn assert_splits_like_the_reference(lines: &[(String, i64)]) {
+        let mut enc = LineEncoder::new();
+        let mut reference = LineEncoder::new();
+        // Appending to outputs that already hold data must not disturb it.
+        let (mut skel, mut digits) = (b"prefix".to_vec(), b"12".to_vec());
+        for (line, ts) in lines {
+            let (s0, d0) = (skel.len(), digits.len());
+            enc.encode_line(line.as_bytes(), *ts, &mut skel, &mut digits);
+            let (want_skel, want_digits) = encode_slowly(&mut reference, line.as_bytes(), *ts);
+            assert_eq!(&skel[s0..], &want_skel[..], "{line:?}");
+            assert_eq!(&digits[d0..], &want_digits[..], "{line:?}");
+        }
+        assert!(skel.starts_with(b"prefix") && digits.starts_with(b"12"));
+    }
+
+    #[test]
+    fn windows_split_like_the_byte_by_byte_reference() {
+        // 2026-11-23T16:00:00.012140406Z
+        let ts = 1_795_449_600_012_140_406;
+        let mut lines: Vec<(String, i64)> = [
+            "",
+            "7",
+            "no digits at all, but longer than one window",
+            "123456789012345678901234567890123456789",
+            "a1234567890123456",
+            "x 2026-11-23T16:00:00.012140406Z 1795449600012 16:00 16:00:00",
+            "{\"Duration\":29602959,\"StartUTC\":\"2026-11-23T16:00:00.012140406Z\"}",
+            "é1日2\u{1F600}3",
+        ]
+        .iter()
+        .map(|l| (l.to_string(), ts))
+        .collect();
+        // Runs ending at, across and just after every window boundary.
+        for len in 0..40 {
+            for at in 0..20 {
+                lines.push((format!("{}{}x", "a".repeat(at), "9".repeat(len)), ts));
+            }
+        }
+        assert_splits_like_the_reference(&lines);
+    }
+
+    #[test]
+    fn digit_bits_flag_exactly_the_digits() {
+        let all: Vec<u8> = (0..=255).chain(0..=255).collect();
+        for i in 0..=256 {
+            let win: [u8; 16] = all[i..i + 16].try_into().unwrap();
+            let want = win
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| b.is_ascii_digit())
+                .fold(0u32, |m, (k, _)| m | 1 << k);
+            assert_eq!(digit_bits(&win), want, "{i}");
+            assert_eq!(digit_bits_swar(&win), want, "{i}");
+        }
+    }
+
     #[test]
     fn digits_move_to_their_own_stream() {
         let (skel, digits) = round_trip(&[("id=123456789012 took 7ms", 5)]);
@@ -690,6 +843,16 @@ mod tests {
         fn lines_round_trip(lines in proptest::collection::vec(("[0-9a-z.:é \u{1F600}]{0,60}", any::<i64>()), 0..20)) {
             let v: Vec<(&str, i64)> = lines.iter().map(|(l, t)| (l.as_str(), *t)).collect();
             round_trip(&v);
+        }
+
+        #[test]
+        fn digit_heavy_lines_split_like_the_reference(
+            lines in proptest::collection::vec(
+                ("([0-9]{0,24}[-:/. a-zé]{0,3}){0,12}", 1_795_449_600_000_000_000i64..1_795_536_000_000_000_000),
+                0..10,
+            )
+        ) {
+            assert_splits_like_the_reference(&lines);
         }
 
         #[test]
