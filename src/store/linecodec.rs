@@ -15,6 +15,7 @@
 //! so no escaping is needed: lines are Rust strings.
 
 use super::error::CodecError;
+use super::window16::{digit_bits, window};
 
 /// `0xF5..=0xFE`: a run of 1..=10 digits taken from the digits stream.
 const RUN_BASE: u8 = 0xF5;
@@ -356,20 +357,6 @@ impl LineEncoder {
     }
 }
 
-/// The 16 bytes of `line` from `at`, zero-padded past its end.
-#[inline(always)]
-fn window(line: &[u8], at: usize) -> [u8; 16] {
-    let mut a = [0u8; 16];
-    match line.get(at..at + 16) {
-        Some(s) => a.copy_from_slice(s),
-        None => {
-            let rest = line.get(at..).unwrap_or(&[]);
-            a[..rest.len()].copy_from_slice(rest);
-        }
-    }
-    a
-}
-
 /// Stores a whole window at `dst[at..]`; the caller keeps [`SLACK`] bytes
 /// of room past what it means to keep.
 #[inline(always)]
@@ -377,42 +364,6 @@ fn store16(dst: &mut [u8], at: usize, win: &[u8; 16]) {
     if let Some(d) = dst.get_mut(at..at + 16) {
         d.copy_from_slice(win);
     }
-}
-
-/// Bit `k` set when byte `k` of the window is an ASCII digit.
-#[cfg(target_arch = "x86_64")]
-#[inline(always)]
-fn digit_bits(win: &[u8; 16]) -> u32 {
-    use std::arch::x86_64::{
-        _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8, _mm_set1_epi8,
-        _mm_sub_epi8,
-    };
-    // SAFETY: SSE2 is part of the x86_64 baseline, and the load reads the
-    // window's own 16 bytes.
-    unsafe {
-        let v = _mm_loadu_si128(win.as_ptr().cast());
-        // Digits become 0..=9, every other byte something larger (unsigned).
-        let x = _mm_sub_epi8(v, _mm_set1_epi8(b'0' as i8));
-        let is_digit = _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(9)), x);
-        _mm_movemask_epi8(is_digit) as u32
-    }
-}
-
-/// Bit `k` set when byte `k` of the window is an ASCII digit.
-#[cfg(not(target_arch = "x86_64"))]
-#[inline(always)]
-fn digit_bits(win: &[u8; 16]) -> u32 {
-    digit_bits_swar(win)
-}
-
-/// [`digit_bits`] on two 64-bit words: each byte's flag is gathered into
-/// one bit by a multiply (the products never overlap, so nothing carries).
-#[cfg(any(test, not(target_arch = "x86_64")))]
-#[inline(always)]
-fn digit_bits_swar(win: &[u8; 16]) -> u32 {
-    let gather = |m: u64| ((m >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) as u32;
-    let (lo, hi) = words16(win, 0);
-    gather(digit_mask(lo)) | (gather(digit_mask(hi)) << 8)
 }
 
 /// Padding that [`wild_copy`] needs past the end of its source and
@@ -449,24 +400,6 @@ fn first_flag(lo: u64, hi: u64) -> usize {
     } else {
         16
     }
-}
-
-/// Flags bytes that are not ASCII digits; exact for every byte.
-#[cfg(any(test, not(target_arch = "x86_64")))]
-#[inline(always)]
-fn non_digit_mask(w: u64) -> u64 {
-    let x = w ^ (0x30 * ONES);
-    // Per byte, (x | 0x80) - 10 cannot borrow from its neighbour; its high
-    // bit stays set exactly when x >= 10, and bytes with x >= 0x80 are
-    // caught by `| x`.
-    (((x | HIGH).wrapping_sub(10 * ONES)) | x) & HIGH
-}
-
-/// Flags bytes that are ASCII digits; exact for every byte.
-#[cfg(any(test, not(target_arch = "x86_64")))]
-#[inline(always)]
-fn digit_mask(w: u64) -> u64 {
-    !non_digit_mask(w) & HIGH
 }
 
 /// Flags bytes `>= 0xF5` (placeholders); exact for every byte.
@@ -696,21 +629,6 @@ mod tests {
     }
 
     #[test]
-    fn digit_bits_flag_exactly_the_digits() {
-        let all: Vec<u8> = (0..=255).chain(0..=255).collect();
-        for i in 0..=256 {
-            let win: [u8; 16] = all[i..i + 16].try_into().unwrap();
-            let want = win
-                .iter()
-                .enumerate()
-                .filter(|(_, b)| b.is_ascii_digit())
-                .fold(0u32, |m, (k, _)| m | 1 << k);
-            assert_eq!(digit_bits(&win), want, "{i}");
-            assert_eq!(digit_bits_swar(&win), want, "{i}");
-        }
-    }
-
-    #[test]
     fn digits_move_to_their_own_stream() {
         let (skel, digits) = round_trip(&[("id=123456789012 took 7ms", 5)]);
         assert_eq!(digits, b"1234567890127");
@@ -781,17 +699,12 @@ mod tests {
     }
 
     #[test]
-    fn word_masks_find_the_first_digit_and_placeholder() {
+    fn word_masks_find_the_first_placeholder() {
         let all: Vec<u8> = (0..=255).chain(0..=255).collect();
         for i in 0..=256 {
             let (lo, hi) = words16(&all, i);
             let chunk = &all[i..i + 16];
             let want = |f: &dyn Fn(u8) -> bool| chunk.iter().position(|&b| f(b)).unwrap_or(16);
-            assert_eq!(
-                first_flag(digit_mask(lo), digit_mask(hi)),
-                want(&|b| b.is_ascii_digit()),
-                "{i}"
-            );
             assert_eq!(
                 first_flag(placeholder_mask(lo), placeholder_mask(hi)),
                 want(&|b| b >= RUN_BASE),

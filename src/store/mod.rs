@@ -39,6 +39,7 @@ pub mod skeleton_needle;
 pub mod varint;
 pub mod wal;
 pub mod wal_record;
+mod window16;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
