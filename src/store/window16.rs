@@ -7,13 +7,20 @@
 #[inline(always)]
 pub fn window(b: &[u8], at: usize) -> [u8; 16] {
     let mut a = [0u8; 16];
-    match b.get(at..at + 16) {
-        Some(s) => a.copy_from_slice(s),
-        None => {
-            let rest = b.get(at..).unwrap_or(&[]);
-            a[..rest.len()].copy_from_slice(rest);
-        }
+    if let Some(s) = b.get(at..at + 16) {
+        a.copy_from_slice(s);
+        return a;
     }
+    let n = b.len();
+    if n >= 16 && at < n {
+        // The line's last 16 bytes, shifted down: no call to copy the
+        // few bytes left.
+        a.copy_from_slice(&b[n - 16..]);
+        let shift = 8 * (at + 16 - n) as u32;
+        return (u128::from_le_bytes(a) >> shift).to_le_bytes();
+    }
+    let rest = b.get(at..).unwrap_or(&[]);
+    a[..rest.len()].copy_from_slice(rest);
     a
 }
 
@@ -150,7 +157,13 @@ mod tests {
         assert_eq!(window(b"abc", 1), *b"bc\0\0\0\0\0\0\0\0\0\0\0\0\0\0");
         assert_eq!(window(b"abc", 3), [0; 16]);
         assert_eq!(window(b"abc", 9), [0; 16]);
-        let long: Vec<u8> = (0..40).collect();
-        assert_eq!(window(&long, 20)[..], long[20..36]);
+        let long: Vec<u8> = (1..=40).collect();
+        for at in 0..=41 {
+            let mut want = [0u8; 16];
+            for (k, w) in want.iter_mut().enumerate() {
+                *w = long.get(at + k).copied().unwrap_or(0);
+            }
+            assert_eq!(window(&long, at), want, "{at}");
+        }
     }
 }
