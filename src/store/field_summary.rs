@@ -402,6 +402,7 @@ impl FieldSummaryBuilder {
 
     /// Notes a value of field `f` in the current line: a number, or
     /// anything else (`None`).
+    #[inline]
     fn note(&mut self, f: usize, number: Option<f64>) {
         let line_no = self.acc.lines;
         let (Some(stats), Some(last)) = (self.acc.fields.get_mut(f), self.last_line.get_mut(f))
@@ -455,6 +456,7 @@ fn skip_ws(b: &[u8], mut i: usize) -> usize {
 
 /// The position of the quote closing a string whose text starts at `i`;
 /// `None` when it has an escape or does not end.
+#[inline]
 fn string_end(b: &[u8], i: usize) -> Option<usize> {
     let mut j = i;
     while j < b.len() {
@@ -473,6 +475,7 @@ fn string_end(b: &[u8], i: usize) -> Option<usize> {
 /// A JSON number starting at `i`: its end, and its value as
 /// [`number_value`] gives it. Integers of up to 15 digits are read as they
 /// are scanned.
+#[inline]
 fn number(b: &[u8], i: usize) -> Option<(usize, Option<f64>)> {
     let neg = b.get(i) == Some(&b'-');
     let mut j = i + usize::from(neg);
