@@ -161,23 +161,10 @@ pub fn decode_push_request(buf: &[u8]) -> Result<Vec<RawStream<'_>>> {
     Ok(streams)
 }
 
-/// Counts the entries of a stream message (field 2) to size its vector.
-fn count_entries(buf: &[u8]) -> Result<usize> {
-    let mut r = Reader::new(buf);
-    let mut n = 0;
-    while !r.done() {
-        let (f, w) = r.key()?;
-        if f == 2 && w == LEN {
-            n += 1;
-        }
-        r.skip(f, w, 0)?;
-    }
-    Ok(n)
-}
-
 fn stream(buf: &[u8]) -> Result<RawStream<'_>> {
     let mut labels = Cow::Borrowed("");
-    let mut entries = Vec::with_capacity(count_entries(buf)?);
+    // Grown as entries come: counting them first walked the message twice.
+    let mut entries = Vec::new();
     let mut r = Reader::new(buf);
     while !r.done() {
         match r.key()? {
