@@ -59,6 +59,7 @@ impl PushBufferPool {
 
     /// Drops every kept set.
     pub fn release(&self) {
+        // Freed after the lock is let go.
         let dropped = std::mem::take(&mut *self.lock());
         drop(dropped);
     }

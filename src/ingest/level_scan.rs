@@ -704,7 +704,6 @@ mod tests {
             proptest::prop_assert_eq!(s.level(&line, &mut scratch, walked), searched, "{}", line);
         }
 
-
         #[test]
         fn never_panics(line in r#"[{}\[\]":,=a-z \\lvILNFOerw_\u{e9}\u{130}]{0,60}"#) {
             let s = scanner();

@@ -532,18 +532,8 @@ fn number_end(b: &[u8], mut i: usize) -> Option<usize> {
 
 /// The value `strconv.ParseFloat` gives a JSON number (as a numeric label
 /// filter converts it), `None` when it reports an error (out of range).
+/// [`number`] reads short integers itself and calls this for the rest.
 fn number_value(text: &str) -> Option<f64> {
-    let (neg, digits) = match text.strip_prefix('-') {
-        Some(d) => (true, d),
-        None => (false, text),
-    };
-    if digits.len() <= 15 && digits.bytes().all(|c| c.is_ascii_digit()) {
-        let n = digits
-            .bytes()
-            .fold(0u64, |n, c| n * 10 + u64::from(c - b'0'));
-        let v = n as f64;
-        return Some(if neg { -v } else { v });
-    }
     parse_go_float(text).ok().filter(|v| v.is_finite())
 }
 

@@ -366,8 +366,8 @@ fn store16(dst: &mut [u8], at: usize, win: &[u8; 16]) {
     }
 }
 
-/// Padding that [`wild_copy`] needs past the end of its source and
-/// destination ranges.
+/// Padding that [`wild_copy`] and [`store16`] need past the end of the
+/// ranges they mean to write (and [`wild_copy`] to read).
 const SLACK: usize = 16;
 
 const ONES: u64 = 0x0101_0101_0101_0101;
