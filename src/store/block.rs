@@ -888,16 +888,25 @@ fn gcd(mut a: u64, mut b: u64) -> u64 {
 /// magnitudes, so millisecond timestamps cost bits for milliseconds only.
 fn encode_deltas(deltas: &mut [u64], sorted: bool, out: &mut Vec<u8>) {
     let magnitude = |d: u64| if sorted { d } else { (d as i64).unsigned_abs() };
-    let mut g = deltas.iter().fold(0, |g, &d| gcd(g, magnitude(d)));
+    // Nanosecond timestamps reach a divisor of 1 within a few deltas; the
+    // rest need neither a GCD step nor a division (each a 64-bit divide).
+    let mut g = 0;
+    for &d in deltas.iter() {
+        g = gcd(g, magnitude(d));
+        if g == 1 {
+            break;
+        }
+    }
     if g == 0 || g > i64::MAX as u64 {
         g = 1;
     }
-    for d in deltas.iter_mut() {
-        *d = if sorted {
-            *d / g
-        } else {
-            zigzag((*d as i64) / g as i64)
-        };
+    match (sorted, g) {
+        (true, 1) => {}
+        (false, 1) => deltas.iter_mut().for_each(|d| *d = zigzag(*d as i64)),
+        (true, _) => deltas.iter_mut().for_each(|d| *d /= g),
+        (false, _) => deltas
+            .iter_mut()
+            .for_each(|d| *d = zigzag((*d as i64) / g as i64)),
     }
     put_uvarint(out, g);
     rice::encode(deltas, out);
