@@ -295,9 +295,16 @@ fn has_duplicate(batch: &EncodedBatch, rec: &EncodedBatch, r: usize) -> bool {
             .enumerate()
             .any(|(k, _)| batch.same_entry(lo + k, rec, r));
     }
-    all.iter()
-        .enumerate()
-        .any(|(i, &t)| t == ts && batch.same_entry(i, rec, r))
+    // Unsorted: compare timestamps a chunk at a time (the comparison
+    // vectorises) and look at lines only in a chunk holding `ts`.
+    const CHUNK: usize = 64;
+    all.chunks(CHUNK).enumerate().any(|(c, chunk)| {
+        chunk.iter().fold(false, |hit, &t| hit | (t == ts))
+            && chunk
+                .iter()
+                .enumerate()
+                .any(|(k, &t)| t == ts && batch.same_entry(c * CHUNK + k, rec, r))
+    })
 }
 
 impl Ingest {
@@ -860,6 +867,35 @@ mod tests {
         );
         let (_, out) = stage(&mut ing, vec![again]);
         assert_eq!((out.accepted, out.duplicates), (1, 4));
+    }
+
+    #[test]
+    fn duplicates_in_an_unsorted_head_are_found_in_any_chunk() {
+        let mut ing = Ingest::new();
+        // 150 entries out of order (scattered within the 100 ns window),
+        // so the head is unsorted and spans three chunks of the scan.
+        let ts = |i: i64| 10_000 + i * 37 % 90;
+        let lines: Vec<String> = (0..150).map(|i| format!("line {i}")).collect();
+        let entries: Vec<(i64, &str)> = (0..150)
+            .map(|i| (ts(i as i64), lines[i].as_str()))
+            .collect();
+        let (st, out) = stage(&mut ing, vec![push(&[("a", "1")], &entries)]);
+        assert_eq!(out.accepted, 150);
+        ing.apply(&st, 1, 0);
+        // One from each chunk again, the same timestamp with another line,
+        // and a new timestamp.
+        let again = push(
+            &[("a", "1")],
+            &[
+                (ts(0), "line 0"),
+                (ts(70), "line 70"),
+                (ts(149), "line 149"),
+                (ts(149), "line 148"),
+                (10_095, "line 0"),
+            ],
+        );
+        let (_, out) = stage(&mut ing, vec![again]);
+        assert_eq!((out.accepted, out.duplicates), (2, 3));
     }
 
     #[test]
