@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod config;
+pub mod grow;
 pub mod ingest;
 pub mod logql;
 pub mod metrics;

@@ -6,6 +6,7 @@
 
 use super::error::CodecError;
 use super::linecodec::{self, LineEncoder};
+use crate::grow;
 use crate::model::Label;
 
 /// One structured-metadata pair: an index into the name table and the end
@@ -176,8 +177,12 @@ impl MetaColumn {
             .filter(|_| p1 > p0)
             .map_or(v0, |x| x.value_end as usize);
         let value_base = self.values.len() as i64 - v0 as i64;
-        self.values.push_str(src.values.get(v0..v1).unwrap_or(""));
+        let values = src.values.get(v0..v1).unwrap_or("");
+        grow::reserve_text(&mut self.values, values.len());
+        self.values.push_str(values);
         let pair_base = self.pairs.len() as i64 - p0 as i64;
+        grow::reserve(&mut self.pairs, p1.saturating_sub(p0));
+        grow::reserve(&mut self.pair_ends, end - start);
         for p in src.pairs.get(p0..p1).unwrap_or(&[]) {
             self.pairs.push(MetaPair {
                 name: remap.get(p.name as usize).copied().unwrap_or(u32::MAX),
@@ -626,17 +631,22 @@ impl EncodedBatch {
         if start >= end {
             return;
         }
+        let n = end - start;
+        grow::reserve(&mut self.ts, n);
         for &t in src.ts.get(start..end).unwrap_or(&[]) {
             self.note_ts(t);
         }
         let lens = src.line_lens.get(start..end).unwrap_or(&[]);
         self.line_bytes += lens.iter().map(|&l| u64::from(l)).sum::<u64>();
+        grow::reserve(&mut self.line_lens, n);
         self.line_lens.extend_from_slice(lens);
         let (s0, _) = span(&src.skel_ends, start);
         let (_, s1) = span(&src.skel_ends, end - 1);
         let base = self.skel.len() as i64 - s0 as i64;
-        self.skel
-            .extend_from_slice(src.skel.get(s0..s1).unwrap_or(&[]));
+        let skel = src.skel.get(s0..s1).unwrap_or(&[]);
+        grow::reserve(&mut self.skel, skel.len());
+        self.skel.extend_from_slice(skel);
+        grow::reserve(&mut self.skel_ends, n);
         self.skel_ends.extend(
             src.skel_ends
                 .get(start..end)
@@ -647,8 +657,10 @@ impl EncodedBatch {
         let (d0, _) = span(&src.digit_ends, start);
         let (_, d1) = span(&src.digit_ends, end - 1);
         let base = self.digits.len() as i64 - d0 as i64;
-        self.digits
-            .extend_from_slice(src.digits.get(d0..d1).unwrap_or(&[]));
+        let digits = src.digits.get(d0..d1).unwrap_or(&[]);
+        grow::reserve(&mut self.digits, digits.len());
+        self.digits.extend_from_slice(digits);
+        grow::reserve(&mut self.digit_ends, n);
         self.digit_ends.extend(
             src.digit_ends
                 .get(start..end)
