@@ -546,6 +546,19 @@ impl EncodedBatch {
         self.digits.get(s..e).unwrap_or(&[])
     }
 
+    /// The skeleton and digit segments of entries `first..=last`, which
+    /// lie one after the other.
+    pub(crate) fn run_streams(&self, first: usize, last: usize) -> (&[u8], &[u8]) {
+        let (s0, _) = span(&self.skel_ends, first);
+        let (_, s1) = span(&self.skel_ends, last);
+        let (d0, _) = span(&self.digit_ends, first);
+        let (_, d1) = span(&self.digit_ends, last);
+        (
+            self.skel.get(s0..s1).unwrap_or(&[]),
+            self.digits.get(d0..d1).unwrap_or(&[]),
+        )
+    }
+
     /// The whole skeleton and digit streams, in insertion order.
     pub(crate) fn streams(&self) -> (&[u8], &[u8]) {
         (&self.skel, &self.digits)
