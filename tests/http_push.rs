@@ -429,3 +429,30 @@ fn out_of_order_accepted_and_duplicates_dropped() {
     got.sort();
     assert_eq!(got, want, "the refused entry is not stored");
 }
+
+#[test]
+fn pushes_on_either_side_of_the_inline_limit_are_stored() {
+    // Bodies up to 1 MiB are handled on the runtime's own thread, larger
+    // ones in the blocking pool: both must store every entry.
+    let s = Server::start(&[]);
+    let t0 = now_ns() - 10 * 60 * SEC;
+    for (app, n) in [("small", 20usize), ("large", 3000)] {
+        let es: Vec<JsonEntry> = (0..n)
+            .map(|i| {
+                (
+                    t0 + i as i64 * 1000,
+                    format!("{app} {i} {}", "y".repeat(400)),
+                    vec![],
+                )
+            })
+            .collect();
+        let body = json_body(&[("app", app)], &es);
+        assert_eq!(body.len() > 1 << 20, app == "large", "{} bytes", body.len());
+        assert_eq!(push_json_raw(&s, &body), (204, String::new()));
+        let mut got = lines_of(&s, &format!(r#"{{app="{app}"}}"#), t0 - SEC, now_ns() + SEC);
+        got.sort();
+        let want: Vec<(i64, String)> = es.into_iter().map(|(t, l, _)| (t, l)).collect();
+        assert_eq!(got.len(), want.len(), "{app}");
+        assert!(got == want, "{app}: lines differ");
+    }
+}
