@@ -175,10 +175,14 @@ fn stream(buf: &[u8]) -> Result<RawStream<'_>> {
             }
             (2, w) => {
                 expect(w, LEN, "Entries")?;
-                // A stream's entries reach a few hundred KiB per push:
-                // grown outside the allocator's lock (see `grow`).
+                let bytes = r.bytes()?;
+                if entries.is_empty() {
+                    entries.reserve_exact(entries_like(bytes.len(), buf.len()));
+                }
+                // Grown outside the allocator's lock (see `grow`) if the
+                // first entry misled the estimate.
                 crate::grow::reserve(&mut entries, 1);
-                entries.push(entry(r.bytes()?)?);
+                entries.push(entry(bytes)?);
             }
             (3, w) => {
                 expect(w, VARINT, "Hash")?;
@@ -188,6 +192,17 @@ fn stream(buf: &[u8]) -> Result<RawStream<'_>> {
         }
     }
     Ok(RawStream { labels, entries })
+}
+
+/// How many entries a stream message of `stream_len` bytes probably holds
+/// when its first entry takes `first_len` bytes: a stream's entries are
+/// alike, and sizing the vector once saves the dozen allocations and
+/// copies of growing it (per stream and push). Capped so that the vector
+/// never takes more memory than the message itself.
+fn entries_like(first_len: usize, stream_len: usize) -> usize {
+    // The entry's key and length prefix take at least two bytes.
+    let guess = stream_len / (first_len + 2) + 1;
+    guess.min(stream_len / std::mem::size_of::<RawEntry>() + 1)
 }
 
 fn entry(buf: &[u8]) -> Result<RawEntry<'_>> {
@@ -371,7 +386,7 @@ mod tests {
         let streams = decode_push_request(&wire).expect("decodes");
         let e = &streams[0].entries[0];
         assert_eq!(e.line, "ok\u{FFFD}!");
-        assert_eq!(e.metadata[..], [RawLabel::new("", "a\u{FFFD}b")]);
+        assert_eq!(e.metadata, vec![RawLabel::new("", "a\u{FFFD}b")]);
     }
 
     fn pair() -> impl Strategy<Value = LabelPairAdapter> {
@@ -407,6 +422,20 @@ mod tests {
             });
         (proptest::collection::vec(stream, 0..4), any::<Vec<u8>>())
             .prop_map(|(streams, format)| PushRequest { streams, format })
+    }
+
+    #[test]
+    fn entry_estimate_follows_the_first_entry_within_the_message_size() {
+        // 1000 entries of 300 bytes (plus 2 of prefix each).
+        assert_eq!(entries_like(300, 302_000), 1001);
+        // A tiny first entry does not reserve more than the message's size.
+        let size = std::mem::size_of::<RawEntry>();
+        for (first, len) in [(0, 1_000_000), (1, 80), (5, 4096), (10, 0)] {
+            assert!(
+                entries_like(first, len) * size <= len + size,
+                "{first} {len}"
+            );
+        }
     }
 
     proptest! {
