@@ -526,6 +526,11 @@ impl EncodedBatch {
         &self.ts
     }
 
+    /// Every entry's line length, in insertion order.
+    pub(crate) fn line_lens(&self) -> &[u32] {
+        &self.line_lens
+    }
+
     /// Line length of entry `r`.
     #[inline]
     pub fn line_len(&self, r: usize) -> u32 {

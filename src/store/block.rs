@@ -232,13 +232,16 @@ pub enum Profile {
 
 /// Packs ASCII digits two per byte.
 fn pack_nibbles(raw: &[u8], out: &mut Vec<u8>) {
-    out.reserve(raw.len().div_ceil(2));
+    let start = out.len();
+    out.resize(start + raw.len().div_ceil(2), 0);
+    let packed = &mut out[start..];
+    // Into a sized slice rather than by `push`, so the loop vectorises.
     let mut pairs = raw.chunks_exact(2);
-    for p in &mut pairs {
-        out.push(((p[0] & 0x0f) << 4) | (p[1] & 0x0f));
+    for (dst, p) in packed.iter_mut().zip(&mut pairs) {
+        *dst = ((p[0] & 0x0f) << 4) | (p[1] & 0x0f);
     }
-    if let [last] = pairs.remainder() {
-        out.push((last & 0x0f) << 4);
+    if let ([last], Some(dst)) = (pairs.remainder(), packed.last_mut()) {
+        *dst = (last & 0x0f) << 4;
     }
 }
 
@@ -473,47 +476,15 @@ impl BlockEncoder {
         self.skel.clear();
         self.digits.clear();
         self.meta.clear();
-        let mut min_ts = i64::MAX;
-        let mut max_ts = i64::MIN;
-        for &i in order {
-            let t = batch.ts(i as usize);
-            min_ts = min_ts.min(t);
-            max_ts = max_ts.max(t);
-        }
-        if order.is_empty() {
-            (min_ts, max_ts) = (0, 0);
-        }
         let identity =
             order.len() == batch.len() && order.iter().enumerate().all(|(k, &i)| k == i as usize);
-        let mut prev = min_ts;
-        let mut line_bytes: u64 = 0;
         self.nums.clear();
         self.lens_nums.clear();
-        // Runs of consecutive entries (a sorted head is a few runs, one per
-        // append) are copied in one piece, not line by line.
-        let mut run: Option<(usize, usize)> = None;
-        for &i in order {
-            let i = i as usize;
-            let t = batch.ts(i);
-            self.nums.push(t.wrapping_sub(prev) as u64);
-            prev = t;
-            let len = batch.line_len(i);
-            self.lens_nums.push(u64::from(len));
-            line_bytes += u64::from(len);
-            if !identity {
-                run = match run {
-                    Some((first, last)) if i == last + 1 => Some((first, i)),
-                    Some((first, last)) => {
-                        self.copy_run(batch, first, last);
-                        Some((i, i))
-                    }
-                    None => Some((i, i)),
-                };
-            }
-        }
-        if let Some((first, last)) = run {
-            self.copy_run(batch, first, last);
-        }
+        let (min_ts, max_ts, line_bytes) = if identity {
+            self.columns_of_whole(batch)
+        } else {
+            self.columns_in_order(batch, order)
+        };
         encode_deltas(&mut self.nums, sorted, &mut self.ts);
         put_planes(&mut self.lens, &self.lens_nums);
         let has_meta = batch.meta().any();
@@ -570,6 +541,67 @@ impl BlockEncoder {
             entries: order.len() as u32,
             line_bytes,
         }
+    }
+
+    /// Timestamp deltas and line lengths of every entry of `batch` in
+    /// insertion order, a whole column at a time (the skeleton and digits
+    /// are used where they lie); returns the time bounds and line bytes.
+    fn columns_of_whole(&mut self, batch: &EncodedBatch) -> (i64, i64, u64) {
+        let ts = batch.timestamps();
+        let (Some(&min_ts), Some(&max_ts)) = (ts.iter().min(), ts.iter().max()) else {
+            return (0, 0, 0);
+        };
+        let mut prev = min_ts;
+        self.nums.extend(ts.iter().map(|&t| {
+            let delta = t.wrapping_sub(prev) as u64;
+            prev = t;
+            delta
+        }));
+        let lens = batch.line_lens();
+        self.lens_nums.extend(lens.iter().map(|&l| u64::from(l)));
+        let line_bytes = lens.iter().map(|&l| u64::from(l)).sum();
+        (min_ts, max_ts, line_bytes)
+    }
+
+    /// [`Self::columns_of_whole`] for the entries `order` lists, which also
+    /// gathers their skeleton and digits.
+    fn columns_in_order(&mut self, batch: &EncodedBatch, order: &[u32]) -> (i64, i64, u64) {
+        let mut min_ts = i64::MAX;
+        let mut max_ts = i64::MIN;
+        for &i in order {
+            let t = batch.ts(i as usize);
+            min_ts = min_ts.min(t);
+            max_ts = max_ts.max(t);
+        }
+        if order.is_empty() {
+            return (0, 0, 0);
+        }
+        let mut prev = min_ts;
+        let mut line_bytes: u64 = 0;
+        // Runs of consecutive entries (a sorted head is a few runs, one per
+        // append) are copied in one piece, not line by line.
+        let mut run: Option<(usize, usize)> = None;
+        for &i in order {
+            let i = i as usize;
+            let t = batch.ts(i);
+            self.nums.push(t.wrapping_sub(prev) as u64);
+            prev = t;
+            let len = batch.line_len(i);
+            self.lens_nums.push(u64::from(len));
+            line_bytes += u64::from(len);
+            run = match run {
+                Some((first, last)) if i == last + 1 => Some((first, i)),
+                Some((first, last)) => {
+                    self.copy_run(batch, first, last);
+                    Some((i, i))
+                }
+                None => Some((i, i)),
+            };
+        }
+        if let Some((first, last)) = run {
+            self.copy_run(batch, first, last);
+        }
+        (min_ts, max_ts, line_bytes)
     }
 
     /// Appends the skeleton and digits of entries `first..=last`.
@@ -1082,10 +1114,13 @@ mod tests {
     #[test]
     fn nibble_packing_round_trips_and_rejects_non_digits() {
         for digits in ["", "7", "12", "0123456789", "99999"] {
-            let mut packed = Vec::new();
+            // Appended after what the output already holds.
+            let mut packed = vec![0xee];
             pack_nibbles(digits.as_bytes(), &mut packed);
+            assert_eq!(packed[0], 0xee);
+            assert_eq!(packed.len(), 1 + digits.len().div_ceil(2));
             let mut back = Vec::new();
-            unpack_nibbles(&packed, digits.len(), &mut back).unwrap();
+            unpack_nibbles(&packed[1..], digits.len(), &mut back).unwrap();
             assert_eq!(back, digits.as_bytes());
         }
         assert!(unpack_nibbles(&[0xa0], 1, &mut Vec::new()).is_err());
