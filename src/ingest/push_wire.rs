@@ -42,23 +42,35 @@ impl<'a> Reader<'a> {
         self.pos >= self.buf.len()
     }
 
+    /// A varint; inlined for the one-byte case (keys, short lengths).
+    #[inline]
     fn varint(&mut self) -> Result<u64> {
-        let first = *self.buf.get(self.pos).ok_or_else(eof)?;
-        if first < 0x80 {
-            self.pos += 1;
-            return Ok(u64::from(first));
+        match self.buf.get(self.pos) {
+            Some(&b) if b < 0x80 => {
+                self.pos += 1;
+                Ok(u64::from(b))
+            }
+            Some(_) => self.long_varint(),
+            None => Err(eof()),
         }
+    }
+
+    /// A varint of two to ten bytes (timestamps, line lengths).
+    fn long_varint(&mut self) -> Result<u64> {
+        let rest = self.buf.get(self.pos..).unwrap_or(&[]);
         let mut value: u64 = 0;
-        for shift in (0..70).step_by(7) {
-            let b = *self.buf.get(self.pos).ok_or_else(eof)?;
-            self.pos += 1;
-            if shift == 63 && b > 1 {
+        for (k, &b) in rest.iter().take(10).enumerate() {
+            if k == 9 && b > 1 {
                 return Err("proto: integer overflow".to_string());
             }
-            value |= u64::from(b & 0x7f) << shift;
+            value |= u64::from(b & 0x7f) << (7 * k);
             if b < 0x80 {
+                self.pos += k + 1;
                 return Ok(value);
             }
+        }
+        if rest.len() < 10 {
+            return Err(eof());
         }
         Err("proto: integer overflow".to_string())
     }
@@ -422,6 +434,27 @@ mod tests {
             });
         (proptest::collection::vec(stream, 0..4), any::<Vec<u8>>())
             .prop_map(|(streams, format)| PushRequest { streams, format })
+    }
+
+    #[test]
+    fn varints_of_every_length_and_their_errors() {
+        let read = |bytes: &[u8]| {
+            let mut r = Reader::new(bytes);
+            r.varint().map(|v| (v, r.pos))
+        };
+        assert_eq!(read(&[0x05, 0xff]), Ok((5, 1)));
+        assert_eq!(read(&[0x96, 0x01]), Ok((150, 2)));
+        let max = [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01];
+        assert_eq!(read(&max), Ok((u64::MAX, 10)));
+        let mut too_big = max;
+        too_big[9] = 0x02;
+        assert_eq!(read(&too_big), Err("proto: integer overflow".to_string()));
+        assert_eq!(
+            read(&[0xff; 11]),
+            Err("proto: integer overflow".to_string())
+        );
+        assert_eq!(read(&[0x96]), Err(eof()));
+        assert_eq!(read(&[]), Err(eof()));
     }
 
     #[test]

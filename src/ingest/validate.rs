@@ -209,7 +209,9 @@ pub fn sanitize_metadata(metadata: &mut [RawLabel<'_>]) {
         if let Cow::Owned(n) = normalize_metadata_name(&l.name) {
             l.name = Cow::Owned(n);
         }
-        if l.value.contains('\u{FFFD}') {
+        // U+FFFD is EF BF BD in UTF-8: most values hold no 0xEF byte, and
+        // that test is far cheaper than setting up a substring search.
+        if l.value.as_bytes().contains(&0xEF) && l.value.contains('\u{FFFD}') {
             l.value.to_mut().retain(|c| c != '\u{FFFD}');
         }
     }
