@@ -571,7 +571,10 @@ impl Ingest {
                 }
             }
         }
-        let by_size = matches!(policy, CutPolicy::Pressure { .. });
+        let full_at = match policy {
+            CutPolicy::Pressure { block_size, .. } => block_size as u64,
+            _ => u64::MAX,
+        };
         for (key, day) in freeze {
             let cut_id = self.next_cut;
             self.next_cut += 1;
@@ -581,8 +584,11 @@ impl Ingest {
             let Some(h) = state.heads.iter_mut().find(|h| h.day == day) else {
                 continue;
             };
-            // A head cut for size will fill again soon: give it a spare.
-            let full = by_size && h.active.line_bytes() > 0;
+            // A head that filled a block will fill again soon: give it a
+            // spare. (Heads cut to relieve the budget get none: a spare's
+            // whole capacity counts against the budget at once, and
+            // handing them out made every block smaller.)
+            let full = h.active.line_bytes() >= full_at;
             let next = match self.spare.pop() {
                 Some(b) if full => {
                     self.head_bytes += b.memory_bytes();
@@ -993,6 +999,41 @@ mod tests {
         assert_eq!((ing.low_water(), ing.head_bytes()), (None, 0));
         assert!(!ing.has_heads(None));
         assert_eq!(ing.forget_idle(10, 5), 2);
+    }
+
+    #[test]
+    fn spares_go_only_to_heads_that_filled_a_block() {
+        let mut ing = Ingest::new();
+        let line = "x".repeat(100);
+        let append = |ing: &mut Ingest, app: &str, t0: i64, n: i64, seq: u64| {
+            let entries: Vec<(i64, &str)> = (0..n).map(|i| (t0 + i, line.as_str())).collect();
+            let (st, _) = stage(ing, vec![push(&[("app", app)], &entries)]);
+            ing.apply(&st, seq, 0);
+        };
+        let cut = |ing: &mut Ingest, budget: usize| {
+            let jobs = ing.collect_cuts(CutPolicy::Pressure {
+                block_size: 1000,
+                budget,
+            });
+            let held = ing.head_bytes();
+            for j in jobs {
+                ing.complete_cut(j, true);
+            }
+            held
+        };
+        // A block's worth: cut, and its emptied buffer kept as a spare.
+        append(&mut ing, "a", 0, 10, 1);
+        cut(&mut ing, usize::MAX);
+        assert_eq!(ing.head_bytes(), 0);
+        // Cut only to relieve the budget: the new head takes no spare.
+        append(&mut ing, "b", 0, 1, 2);
+        let b_bytes = ing.head_bytes();
+        assert_eq!(cut(&mut ing, 0), b_bytes);
+        assert_eq!(ing.head_bytes(), 0);
+        // A head that filled a block again starts on the spare.
+        append(&mut ing, "a", 100, 10, 3);
+        let a_bytes = ing.head_bytes();
+        assert!(cut(&mut ing, usize::MAX) > a_bytes);
     }
 
     #[test]
