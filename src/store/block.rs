@@ -578,8 +578,9 @@ impl BlockEncoder {
         }
         let mut prev = min_ts;
         let mut line_bytes: u64 = 0;
-        // Runs of consecutive entries (a sorted head is a few runs, one per
-        // append) are copied in one piece, not line by line.
+        // Runs of consecutive entries (an unsorted head's sorted order is
+        // a few runs, one per append) are copied in one piece, not line by
+        // line.
         let mut run: Option<(usize, usize)> = None;
         for &i in order {
             let i = i as usize;
