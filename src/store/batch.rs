@@ -466,6 +466,42 @@ pub struct EncodedBatch {
     in_order: bool,
 }
 
+/// The bytes of entries `entries` of a column cut into per-entry segments
+/// by their end offsets (the skeleton or the digits).
+#[inline]
+fn segments<'a>(
+    bytes: &'a [u8],
+    ends: &[u32],
+    entries: std::ops::RangeInclusive<usize>,
+) -> &'a [u8] {
+    let (start, _) = span(ends, *entries.start());
+    let (_, end) = span(ends, *entries.end());
+    bytes.get(start..end).unwrap_or(&[])
+}
+
+/// Appends entries `entries` of the segmented column `src` (bytes, end
+/// offsets) to `dst` with one copy, rebasing their end offsets.
+#[inline]
+fn append_segments(
+    dst: (&mut Vec<u8>, &mut Vec<u32>),
+    src: (&[u8], &[u32]),
+    entries: std::ops::Range<usize>,
+) {
+    let (dst_bytes, dst_ends) = dst;
+    let (src_bytes, src_ends) = src;
+    if entries.is_empty() {
+        return;
+    }
+    let (first, _) = span(src_ends, entries.start);
+    let base = dst_bytes.len() as i64 - first as i64;
+    let part = segments(src_bytes, src_ends, entries.start..=entries.end - 1);
+    grow::reserve(dst_bytes, part.len());
+    dst_bytes.extend_from_slice(part);
+    let ends = src_ends.get(entries).unwrap_or(&[]);
+    grow::reserve(dst_ends, ends.len());
+    dst_ends.extend(ends.iter().map(|&e| (i64::from(e) + base) as u32));
+}
+
 fn span(ends: &[u32], r: usize) -> (usize, usize) {
     let start = if r == 0 {
         0
@@ -554,13 +590,9 @@ impl EncodedBatch {
     /// The skeleton and digit segments of entries `first..=last`, which
     /// lie one after the other.
     pub(crate) fn run_streams(&self, first: usize, last: usize) -> (&[u8], &[u8]) {
-        let (s0, _) = span(&self.skel_ends, first);
-        let (_, s1) = span(&self.skel_ends, last);
-        let (d0, _) = span(&self.digit_ends, first);
-        let (_, d1) = span(&self.digit_ends, last);
         (
-            self.skel.get(s0..s1).unwrap_or(&[]),
-            self.digits.get(d0..d1).unwrap_or(&[]),
+            segments(&self.skel, &self.skel_ends, first..=last),
+            segments(&self.digits, &self.digit_ends, first..=last),
         )
     }
 
@@ -658,33 +690,15 @@ impl EncodedBatch {
         self.line_bytes += lens.iter().map(|&l| u64::from(l)).sum::<u64>();
         grow::reserve(&mut self.line_lens, n);
         self.line_lens.extend_from_slice(lens);
-        let (s0, _) = span(&src.skel_ends, start);
-        let (_, s1) = span(&src.skel_ends, end - 1);
-        let base = self.skel.len() as i64 - s0 as i64;
-        let skel = src.skel.get(s0..s1).unwrap_or(&[]);
-        grow::reserve(&mut self.skel, skel.len());
-        self.skel.extend_from_slice(skel);
-        grow::reserve(&mut self.skel_ends, n);
-        self.skel_ends.extend(
-            src.skel_ends
-                .get(start..end)
-                .unwrap_or(&[])
-                .iter()
-                .map(|&e| (i64::from(e) + base) as u32),
+        append_segments(
+            (&mut self.skel, &mut self.skel_ends),
+            (&src.skel, &src.skel_ends),
+            start..end,
         );
-        let (d0, _) = span(&src.digit_ends, start);
-        let (_, d1) = span(&src.digit_ends, end - 1);
-        let base = self.digits.len() as i64 - d0 as i64;
-        let digits = src.digits.get(d0..d1).unwrap_or(&[]);
-        grow::reserve(&mut self.digits, digits.len());
-        self.digits.extend_from_slice(digits);
-        grow::reserve(&mut self.digit_ends, n);
-        self.digit_ends.extend(
-            src.digit_ends
-                .get(start..end)
-                .unwrap_or(&[])
-                .iter()
-                .map(|&e| (i64::from(e) + base) as u32),
+        append_segments(
+            (&mut self.digits, &mut self.digit_ends),
+            (&src.digits, &src.digit_ends),
+            start..end,
         );
         self.meta.extend_from(&src.meta, start, end);
     }
