@@ -447,8 +447,15 @@ fn same_key(a: &[u8], b: &[u8]) -> bool {
         .all(|(x, y)| x == y)
 }
 
+/// The first byte at or after `i` that is not JSON whitespace.
+#[inline(always)]
 fn skip_ws(b: &[u8], mut i: usize) -> usize {
-    while matches!(b.get(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+    // Compact JSON has none: every whitespace byte is at most a space, so
+    // one comparison settles the usual case.
+    while let Some(&c) = b.get(i) {
+        if c > b' ' || !matches!(c, b' ' | b'\t' | b'\n' | b'\r') {
+            break;
+        }
         i += 1;
     }
     i
@@ -456,7 +463,7 @@ fn skip_ws(b: &[u8], mut i: usize) -> usize {
 
 /// The position of the quote closing a string whose text starts at `i`;
 /// `None` when it has an escape or does not end.
-#[inline]
+#[inline(always)]
 fn string_end(b: &[u8], i: usize) -> Option<usize> {
     let mut j = i;
     while j < b.len() {
@@ -742,6 +749,15 @@ mod tests {
             let (x, y) = text.split_at(text.len() / 2);
             prop_assert_eq!(same_key(x.as_bytes(), y.as_bytes()), x == y);
             prop_assert!(same_key(text.as_bytes(), text.clone().as_bytes()));
+        }
+
+        #[test]
+        fn whitespace_is_skipped_as_json_defines_it(text in "[ \t\n\r\x0b\x0c\x00a{]{0,12}", from in 0usize..14) {
+            let b = text.as_bytes();
+            let plain = (from..b.len())
+                .find(|&i| !matches!(b[i], b' ' | b'\t' | b'\n' | b'\r'))
+                .unwrap_or(b.len().max(from));
+            prop_assert_eq!(skip_ws(b, from), plain);
         }
 
         #[test]
