@@ -1127,6 +1127,31 @@ mod tests {
     }
 
     #[test]
+    fn digit_streams_are_entropy_coded() {
+        // Digits without repeats: only Huffman coding of the literals
+        // (off by default at negative zstd levels) brings them under the
+        // byte a digit takes as text.
+        let mut x: u64 = 12345;
+        let raw: Vec<u8> = (0..20_000)
+            .map(|_| {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                b'0' + ((x >> 33) % 10) as u8
+            })
+            .collect();
+        let mut stored = Vec::new();
+        let (codec, n) = Packer::default().pack(&raw, Profile::Digits, &mut stored);
+        assert_eq!(codec, CODEC_ZSTD);
+        assert!(n < raw.len() / 2, "{n} bytes for {} digits", raw.len());
+        let mut out = Vec::new();
+        Unpacker::default()
+            .unpack(codec, &stored, raw.len(), &mut out, "digits")
+            .unwrap();
+        assert_eq!(out, raw);
+    }
+
+    #[test]
     fn nibble_packing_round_trips_and_rejects_non_digits() {
         for digits in ["", "7", "12", "0123456789", "99999"] {
             // Appended after what the output already holds.
