@@ -225,7 +225,7 @@ pub enum Profile {
     /// they replace (about 7% smaller than level 1, and faster); level -5
     /// skips ahead faster still between the few real repeats, and its
     /// literals are Huffman-coded as at level 1 (negative levels store
-    /// them raw unless told). 28% less time than level 1 for 1% more
+    /// them raw unless told). 27% less time than level 1 for 1% more
     /// bytes on the benchmark's digits.
     Digits,
     /// Digit streams of the WAL, written once and rarely read: packed two
