@@ -165,14 +165,6 @@ fn render(field: TsField, ts: i64, cal: &mut CivilCache, buf: &mut [u8; 16]) -> 
     put_digits(v, n, buf, 0).then_some(n)
 }
 
-/// Value of a run of at most 19 ASCII digits.
-#[inline]
-fn parse_digits(run: &[u8]) -> u64 {
-    run.iter().fold(0u64, |v, &d| {
-        v.wrapping_mul(10).wrapping_add(u64::from(d - b'0'))
-    })
-}
-
 /// Value of the two digits at `line[at..at + 2]`, when both are digits.
 #[inline]
 fn two_digits(line: &[u8], at: usize) -> Option<u32> {
@@ -184,28 +176,39 @@ fn two_digits(line: &[u8], at: usize) -> Option<u32> {
     }
 }
 
-/// The numeric renderings of one entry's timestamp, computed once per line
-/// rather than once per digit run.
-struct TsParts {
-    nanos: u64,
-    micros: u64,
-    millis: u64,
-    unix_seconds: Option<u64>,
-    unix_millis: Option<u64>,
+/// Longest digit run checked against the timestamp's renderings (the
+/// longest rendering, Unix milliseconds, has 13 digits).
+const TS_RUN_MAX: usize = 16;
+
+/// In [`RunValues`], a length no rendering has: larger than any value of
+/// [`TS_RUN_MAX`] digits.
+const NO_RENDERING: u64 = u64::MAX;
+
+/// Per digit-run length up to [`TS_RUN_MAX`], the value a run of that
+/// length has when it starts a rendering of one entry's timestamp, or
+/// [`NO_RENDERING`]. One comparison sets almost every run aside: run
+/// lengths vary from run to run, and a branch per length would be a guess
+/// the CPU mostly gets wrong.
+type RunValues = [u64; TS_RUN_MAX + 1];
+
+/// Value of the digit run of `len` (1..=[`TS_RUN_MAX`]) bytes at
+/// `line[at..]`, read without a loop: shifting the run to the top of a
+/// 16-byte word drops the bytes after it and brings in zero bytes, which
+/// count as leading zeros.
+#[inline(always)]
+fn run_value(line: &[u8], at: usize, len: usize) -> u64 {
+    let w = u128::from_le_bytes(window(line, at)) << (8 * (TS_RUN_MAX - len));
+    eight_digits(w as u64) * 100_000_000 + eight_digits((w >> 64) as u64)
 }
 
-impl TsParts {
-    #[inline]
-    fn new(ts: i64) -> Self {
-        let nanos = ts.rem_euclid(NS) as u64;
-        TsParts {
-            nanos,
-            micros: nanos / 1_000,
-            millis: nanos / 1_000_000,
-            unix_seconds: u64::try_from(ts.div_euclid(NS)).ok(),
-            unix_millis: u64::try_from(ts.div_euclid(1_000_000)).ok(),
-        }
-    }
+/// Value of eight ASCII digits (or zero bytes, read as 0) in a
+/// little-endian word, the first digit in the lowest byte: pairs, then
+/// quads, then the whole are combined by three multiplications.
+#[inline(always)]
+fn eight_digits(w: u64) -> u64 {
+    let w = ((w & 0x0f0f_0f0f_0f0f_0f0f).wrapping_mul(10 * 256 + 1)) >> 8;
+    let w = ((w & 0x00ff_00ff_00ff_00ff).wrapping_mul(100 * 65_536 + 1)) >> 16;
+    ((w & 0x0000_ffff_0000_ffff).wrapping_mul(10_000 * (1 << 32) + 1)) >> 32
 }
 
 /// Splits lines into skeleton and digits. Keeps the calendar fields of the
@@ -226,36 +229,57 @@ impl LineEncoder {
         self.cal.get(ts)
     }
 
-    /// The timestamp rendering that the digit run `line[start..end]` (a
-    /// maximal run) begins, with the end of the text it covers.
+    /// The run values of the renderings of `ts`: its fractions, Unix
+    /// seconds and milliseconds, the year a date begins with and the hour
+    /// a time begins with.
+    #[inline]
+    fn run_values(&mut self, ts: i64) -> RunValues {
+        let mut v = [NO_RENDERING; TS_RUN_MAX + 1];
+        let nanos = ts.rem_euclid(NS) as u64;
+        v[9] = nanos;
+        v[6] = nanos / 1_000;
+        v[3] = nanos / 1_000_000;
+        if let Ok(s) = u64::try_from(ts.div_euclid(NS)) {
+            v[10] = s;
+        }
+        if let Ok(ms) = u64::try_from(ts.div_euclid(1_000_000)) {
+            v[13] = ms;
+        }
+        let (y, _, _, h, _, _) = self.civil(ts);
+        if let Ok(y) = u64::try_from(y) {
+            v[4] = y;
+        }
+        v[2] = u64::from(h);
+        v
+    }
+
+    /// The timestamp rendering that the maximal digit run `line[..end]` of
+    /// `len` digits begins, given that its value is the one
+    /// [`Self::run_values`] has for its length, with the end of the text
+    /// the rendering covers. Dates and times also need their other fields.
     #[inline]
     fn ts_field(
         &mut self,
         line: &[u8],
-        start: usize,
         end: usize,
+        len: usize,
         ts: i64,
-        parts: &TsParts,
     ) -> Option<(TsField, usize)> {
-        let run = &line[start..end];
-        let field = match run.len() {
-            9 => (parse_digits(run) == parts.nanos).then_some(TsField::Nanos),
-            6 => (parse_digits(run) == parts.micros).then_some(TsField::Micros),
-            3 => (parse_digits(run) == parts.millis).then_some(TsField::Millis),
-            10 => (Some(parse_digits(run)) == parts.unix_seconds).then_some(TsField::UnixSeconds),
-            13 => (Some(parse_digits(run)) == parts.unix_millis).then_some(TsField::UnixMillis),
+        let field = match len {
+            9 => TsField::Nanos,
+            6 => TsField::Micros,
+            3 => TsField::Millis,
+            10 => TsField::UnixSeconds,
+            13 => TsField::UnixMillis,
             4 => {
-                // The separator first: it rules out most runs without the
-                // calendar.
                 let sep = *line.get(end)?;
                 let field = match sep {
                     b'-' => TsField::DateDash,
                     b'/' => TsField::DateSlash,
                     _ => return None,
                 };
-                let (y, mo, d, ..) = self.civil(ts);
-                let whole = Some(parse_digits(run)) == u64::try_from(y).ok()
-                    && two_digits(line, end + 1) == Some(mo)
+                let (_, mo, d, ..) = self.civil(ts);
+                let whole = two_digits(line, end + 1) == Some(mo)
                     && line.get(end + 3) == Some(&sep)
                     && two_digits(line, end + 4) == Some(d)
                     && !line.get(end + 6).is_some_and(u8::is_ascii_digit);
@@ -265,25 +289,25 @@ impl LineEncoder {
                 if line.get(end) != Some(&b':') {
                     return None;
                 }
-                let (.., h, mi, sec) = self.civil(ts);
-                if parse_digits(run) != u64::from(h) || two_digits(line, end + 1) != Some(mi) {
+                let (.., mi, sec) = self.civil(ts);
+                if two_digits(line, end + 1) != Some(mi) {
                     return None;
                 }
                 let after_hm = end + 3;
-                match line.get(after_hm) {
+                return match line.get(after_hm) {
                     Some(b':')
                         if two_digits(line, after_hm + 1) == Some(sec)
                             && !line.get(after_hm + 3).is_some_and(u8::is_ascii_digit) =>
                     {
-                        return Some((TsField::TimeHms, after_hm + 3));
+                        Some((TsField::TimeHms, after_hm + 3))
                     }
-                    Some(c) if c.is_ascii_digit() => return None,
-                    _ => return Some((TsField::TimeHm, after_hm)),
-                }
+                    Some(c) if c.is_ascii_digit() => None,
+                    _ => Some((TsField::TimeHm, after_hm)),
+                };
             }
-            _ => None,
+            _ => return None,
         };
-        field.map(|f| (f, end))
+        Some((field, end))
     }
 
     /// Splits one line (with its entry timestamp) into skeleton and digits,
@@ -298,7 +322,7 @@ impl LineEncoder {
         skel.resize(sb + n + SLACK, 0);
         digits.resize(db + n + SLACK, 0);
         let (mut w, mut dw) = (sb, db);
-        let parts = TsParts::new(ts);
+        let values = self.run_values(ts);
         let mut i = 0;
         while i < n {
             // Store 16 bytes on the chance they hold no digit; keep the
@@ -329,12 +353,15 @@ impl LineEncoder {
                     }
                 }
             }
-            if let Some((f, covered)) = self.ts_field(line, start, end, ts, &parts) {
-                put_byte(skel, w, TS_ESCAPE);
-                put_byte(skel, w + 1, f as u8);
-                w += 2;
-                i = covered;
-                continue;
+            let len = end - start;
+            if len <= TS_RUN_MAX && values.get(len) == Some(&run_value(line, start, len)) {
+                if let Some((f, covered)) = self.ts_field(line, end, len, ts) {
+                    put_byte(skel, w, TS_ESCAPE);
+                    put_byte(skel, w + 1, f as u8);
+                    w += 2;
+                    i = covered;
+                    continue;
+                }
             }
             let mut from = start;
             while from < end {
@@ -558,8 +585,7 @@ mod tests {
 
     /// The split computed byte by byte: what the windowed loop of
     /// [`LineEncoder::encode_line`] must produce.
-    fn encode_slowly(enc: &mut LineEncoder, line: &[u8], ts: i64) -> (Vec<u8>, Vec<u8>) {
-        let parts = TsParts::new(ts);
+    fn encode_slowly(line: &[u8], ts: i64) -> (Vec<u8>, Vec<u8>) {
         let (mut skel, mut digits) = (Vec::new(), Vec::new());
         let mut i = 0;
         while i < line.len() {
@@ -573,7 +599,7 @@ mod tests {
             while end < line.len() && line[end].is_ascii_digit() {
                 end += 1;
             }
-            if let Some((f, covered)) = enc.ts_field(line, start, end, ts, &parts) {
+            if let Some((f, covered)) = rendering_at(line, start, end, ts) {
                 skel.extend([TS_ESCAPE, f as u8]);
                 i = covered;
                 continue;
@@ -587,15 +613,31 @@ mod tests {
         (skel, digits)
     }
 
+    /// The rendering of `ts` that the maximal digit run `line[start..end]`
+    /// begins, found by rendering every kind and comparing text: the
+    /// first kind (in placeholder order) whose text starts there, has its
+    /// first digit group exactly the run and is not followed by a digit.
+    fn rendering_at(line: &[u8], start: usize, end: usize, ts: i64) -> Option<(TsField, usize)> {
+        let mut cal = CivilCache::default();
+        (1..=9).filter_map(TsField::from_byte).find_map(|f| {
+            let mut text = [0u8; 16];
+            let n = render(f, ts, &mut cal, &mut text)?;
+            let first_group = text[..n].iter().take_while(|c| c.is_ascii_digit()).count();
+            let fits = end - start == first_group
+                && line.get(start..start + n) == Some(&text[..n])
+                && !line.get(start + n).is_some_and(u8::is_ascii_digit);
+            fits.then_some((f, start + n))
+        })
+    }
+
     fn assert_splits_like_the_reference(lines: &[(String, i64)]) {
         let mut enc = LineEncoder::new();
-        let mut reference = LineEncoder::new();
         // Appending to outputs that already hold data must not disturb it.
         let (mut skel, mut digits) = (b"prefix".to_vec(), b"12".to_vec());
         for (line, ts) in lines {
             let (s0, d0) = (skel.len(), digits.len());
             enc.encode_line(line.as_bytes(), *ts, &mut skel, &mut digits);
-            let (want_skel, want_digits) = encode_slowly(&mut reference, line.as_bytes(), *ts);
+            let (want_skel, want_digits) = encode_slowly(line.as_bytes(), *ts);
             assert_eq!(&skel[s0..], &want_skel[..], "{line:?}");
             assert_eq!(&digits[d0..], &want_digits[..], "{line:?}");
         }
@@ -766,6 +808,40 @@ mod tests {
             )
         ) {
             assert_splits_like_the_reference(&lines);
+        }
+
+        #[test]
+        fn lines_with_timestamp_renderings_split_like_the_reference(
+            ts in -2_000_000_000_000_000_000i64..4_000_000_000_000_000_000,
+            parts in proptest::collection::vec((1u8..=9, 0u8..6, "[-:/. xT]{0,2}"), 0..12),
+        ) {
+            // Renderings of the entry's own timestamp, whole or spoiled: a
+            // digit changed, a digit before or after, cut short.
+            let mut cal = CivilCache::default();
+            let mut line = String::new();
+            for (kind, spoil, filler) in &parts {
+                let Some(f) = TsField::from_byte(*kind) else { continue };
+                let mut text = [0u8; 16];
+                let Some(n) = render(f, ts, &mut cal, &mut text) else { continue };
+                let mut r = String::from_utf8(text[..n].to_vec()).unwrap();
+                match spoil {
+                    1 => r = r.replacen('0', "1", 1).replacen('9', "0", 1),
+                    2 => r.insert(0, '7'),
+                    3 => r.push('7'),
+                    4 => r.truncate(n - 1),
+                    _ => {}
+                }
+                line.push_str(&r);
+                line.push_str(filler);
+            }
+            assert_splits_like_the_reference(&[(line, ts)]);
+        }
+
+        #[test]
+        fn run_values_read_like_a_digit_loop(run in "[0-9]{1,16}", pad in "[0-9a-z]{0,20}") {
+            let line = format!("{run}{pad}");
+            let want = run.bytes().fold(0u64, |v, d| v * 10 + u64::from(d - b'0'));
+            prop_assert_eq!(run_value(line.as_bytes(), 0, run.len()), want);
         }
 
         #[test]
