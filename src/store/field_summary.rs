@@ -231,9 +231,9 @@ pub struct FieldSummaryBuilder {
     last_line: Vec<u32>,
     /// Per field: whether its key is a level field.
     level_key: Vec<bool>,
-    /// Field index of the n-th key of the previous line: lines of one
-    /// stream usually repeat their keys in the same order.
-    shape: Vec<u16>,
+    /// The n-th key of the previous line: lines of one stream usually
+    /// repeat their keys in the same order.
+    shape: Vec<Option<KeyPattern>>,
     dead: bool,
 }
 
@@ -296,22 +296,26 @@ impl FieldSummaryBuilder {
         }
         let mut pos = 0usize;
         loop {
-            if b.get(i) != Some(&b'"') {
-                return None;
-            }
-            let (f, key_end) = match self.same_key_as_before(pos, b, i + 1) {
-                Some(hit) => hit,
+            let known = self.shape.get(pos).and_then(Option::as_ref);
+            let f = match known.filter(|k| k.matches(b, i)) {
+                Some(k) => {
+                    i = skip_ws(b, i + k.len);
+                    usize::from(k.field)
+                }
                 None => {
+                    if b.get(i) != Some(&b'"') {
+                        return None;
+                    }
                     let key_end = string_end(b, i + 1)?;
                     let f = self.field(pos, b.get(i + 1..key_end)?, is_level_key)?;
-                    (f, key_end)
+                    i = skip_ws(b, key_end + 1);
+                    if b.get(i) != Some(&b':') {
+                        return None;
+                    }
+                    i = skip_ws(b, i + 1);
+                    f
                 }
             };
-            i = skip_ws(b, key_end + 1);
-            if b.get(i) != Some(&b':') {
-                return None;
-            }
-            i = skip_ws(b, i + 1);
             let (number, end) = match *b.get(i)? {
                 b'"' => {
                     let e = string_end(b, i + 1)?;
@@ -338,20 +342,6 @@ impl FieldSummaryBuilder {
                 _ => return None,
             }
         }
-    }
-
-    /// When the key whose text starts at `at` is the `pos`-th key of the
-    /// previous line, its field and closing quote. Known keys hold no quote
-    /// or backslash, so a match followed by a quote is the whole key.
-    #[inline]
-    fn same_key_as_before(&self, pos: usize, b: &[u8], at: usize) -> Option<(usize, usize)> {
-        let f = usize::from(*self.shape.get(pos)?);
-        if f >= self.acc.fields.len() {
-            return None;
-        }
-        let key = self.acc.key(f).as_bytes();
-        let end = at + key.len();
-        (b.get(end) == Some(&b'"') && same_key(b.get(at..end)?, key)).then_some((f, end))
     }
 
     /// The field of `key`, the `pos`-th key of the line, looked up by name
@@ -383,9 +373,9 @@ impl FieldSummaryBuilder {
             }
         };
         if self.shape.len() <= pos {
-            self.shape.resize(pos + 1, u16::MAX);
+            self.shape.resize(pos + 1, None);
         }
-        self.shape[pos] = f as u16;
+        self.shape[pos] = KeyPattern::new(key.as_bytes(), f);
         Some(f)
     }
 
@@ -423,28 +413,60 @@ impl FieldSummaryBuilder {
     }
 }
 
-/// `a == b`, compared inline: keys are short, and a call to `memcmp` per
-/// key of every line costs more than the comparison.
-fn same_key(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
+/// A known key as compact JSON writes it before its value (`"key":`),
+/// compared with a line 16 bytes at a time: one or two masked word
+/// comparisons instead of a loop whose length changes from key to key.
+#[derive(Debug, Clone, Copy)]
+struct KeyPattern {
+    text: [u128; 2],
+    mask: [u128; 2],
+    /// Bytes of the pattern, at most 32.
+    len: usize,
+    field: u16,
+}
+
+impl KeyPattern {
+    /// The pattern of field `field`, whose key `key` holds no quote or
+    /// backslash; `None` when it is longer than 32 bytes.
+    fn new(key: &[u8], field: usize) -> Option<KeyPattern> {
+        let len = key.len() + 3;
+        if len > 32 {
+            return None;
+        }
+        let field = u16::try_from(field).ok()?;
+        let mut text = [0u8; 32];
+        text[1..=key.len()].copy_from_slice(key);
+        text[0] = b'"';
+        text[key.len() + 1] = b'"';
+        text[key.len() + 2] = b':';
+        let word = |k: usize| {
+            let mut w = [0u8; 16];
+            w.copy_from_slice(&text[16 * k..16 * k + 16]);
+            u128::from_le_bytes(w)
+        };
+        let mask = |k: usize| match len.saturating_sub(16 * k).min(16) {
+            16 => u128::MAX,
+            n => (1u128 << (8 * n)) - 1,
+        };
+        Some(KeyPattern {
+            text: [word(0), word(1)],
+            mask: [mask(0), mask(1)],
+            len,
+            field,
+        })
     }
-    let word = |c: &[u8]| {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(c);
-        u64::from_ne_bytes(w)
-    };
-    let mut ca = a.chunks_exact(8);
-    let mut cb = b.chunks_exact(8);
-    for (x, y) in (&mut ca).zip(&mut cb) {
-        if word(x) != word(y) {
+
+    /// Whether `b[at..]` starts with the pattern. Zero padding past the
+    /// line's end never matches: the pattern ends with a colon.
+    #[inline(always)]
+    fn matches(&self, b: &[u8], at: usize) -> bool {
+        let head = u128::from_le_bytes(window(b, at));
+        if (head ^ self.text[0]) & self.mask[0] != 0 {
             return false;
         }
+        self.len <= 16
+            || (u128::from_le_bytes(window(b, at + 16)) ^ self.text[1]) & self.mask[1] == 0
     }
-    ca.remainder()
-        .iter()
-        .zip(cb.remainder())
-        .all(|(x, y)| x == y)
 }
 
 /// The first byte at or after `i` that is not JSON whitespace.
@@ -746,9 +768,27 @@ mod tests {
             prop_assert_eq!(string_end(b, from), plain);
             let slow = number_end(b, from).map(|e| (e, text.get(from..e).and_then(number_value)));
             prop_assert_eq!(number(b, from), slow);
-            let (x, y) = text.split_at(text.len() / 2);
-            prop_assert_eq!(same_key(x.as_bytes(), y.as_bytes()), x == y);
-            prop_assert!(same_key(text.as_bytes(), text.clone().as_bytes()));
+        }
+
+        #[test]
+        fn key_patterns_match_exactly_their_text(
+            key in "[a-zA-Z_:-]{0,34}",
+            pre in r#"[a"]{0,2}"#,
+            cut in 0usize..40,
+            tail in r#"[a":]{0,3}"#,
+        ) {
+            // The pattern whole, cut short, or followed by more text.
+            let pattern = format!("\"{key}\":");
+            let line = format!("{pre}{}{tail}", &pattern[..cut.min(pattern.len())]);
+            let p = KeyPattern::new(key.as_bytes(), 3);
+            prop_assert_eq!(p.is_some(), pattern.len() <= 32);
+            if let Some(p) = p {
+                prop_assert_eq!(p.field, 3);
+                for at in 0..=line.len() + 1 {
+                    let here = line.as_bytes().get(at..).is_some_and(|r| r.starts_with(pattern.as_bytes()));
+                    prop_assert_eq!(p.matches(line.as_bytes(), at), here, "at {}", at);
+                }
+            }
         }
 
         #[test]
