@@ -186,9 +186,9 @@ const NO_RENDERING: u64 = u64::MAX;
 
 /// Per digit-run length up to [`TS_RUN_MAX`], the value a run of that
 /// length has when it starts a rendering of one entry's timestamp, or
-/// [`NO_RENDERING`]. One comparison sets almost every run aside: run
-/// lengths vary from run to run, and a branch per length would be a guess
-/// the CPU mostly gets wrong.
+/// [`NO_RENDERING`]. A lookup and at most one comparison set almost every
+/// run aside: run lengths vary from run to run, and a jump to a check per
+/// length is a guess the CPU mostly gets wrong.
 type RunValues = [u64; TS_RUN_MAX + 1];
 
 /// Value of the digit run of `len` (1..=[`TS_RUN_MAX`]) bytes at
@@ -354,7 +354,10 @@ impl LineEncoder {
                 }
             }
             let len = end - start;
-            if len <= TS_RUN_MAX && values.get(len) == Some(&run_value(line, start, len)) {
+            // Most lengths have no rendering: the branch on that is
+            // cheaper than reading the run.
+            let expect = values.get(len).copied().unwrap_or(NO_RENDERING);
+            if expect != NO_RENDERING && expect == run_value(line, start, len) {
                 if let Some((f, covered)) = self.ts_field(line, end, len, ts) {
                     put_byte(skel, w, TS_ESCAPE);
                     put_byte(skel, w + 1, f as u8);
