@@ -15,7 +15,7 @@
 
 use super::error::CodecError;
 use super::varint::{put_uvarint, Reader};
-use super::window16::{either_bits, window};
+use super::window16::{digit_bits, digits_value, either_bits, window};
 use crate::logql::number::parse_go_float;
 
 /// Most distinct keys a summary holds; lines with more make none.
@@ -502,8 +502,8 @@ fn string_end(b: &[u8], i: usize) -> Option<usize> {
 }
 
 /// A JSON number starting at `i`: its end, and its value as
-/// [`number_value`] gives it. Integers of up to 15 digits are read as they
-/// are scanned.
+/// [`number_value`] gives it. Integers of up to 15 digits are read from
+/// one window, without a loop.
 #[inline]
 fn number(b: &[u8], i: usize) -> Option<(usize, Option<f64>)> {
     let neg = b.get(i) == Some(&b'-');
@@ -512,10 +512,11 @@ fn number(b: &[u8], i: usize) -> Option<(usize, Option<f64>)> {
     match b.get(j) {
         Some(b'0') => j += 1,
         Some(b'1'..=b'9') => {
-            while let Some(d) = b.get(j).filter(|c| c.is_ascii_digit()) {
-                n = n.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
-                j += 1;
-            }
+            // The integer digits in one window, read without a loop.
+            let win = window(b, j);
+            let run = (!digit_bits(&win)).trailing_zeros() as usize;
+            n = digits_value(&win, run);
+            j += run;
         }
         _ => return None,
     }

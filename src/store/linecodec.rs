@@ -15,7 +15,7 @@
 //! so no escaping is needed: lines are Rust strings.
 
 use super::error::CodecError;
-use super::window16::{digit_bits, window};
+use super::window16::{digit_bits, digits_value, window};
 
 /// `0xF5..=0xFE`: a run of 1..=10 digits taken from the digits stream.
 const RUN_BASE: u8 = 0xF5;
@@ -191,26 +191,6 @@ const NO_RENDERING: u64 = u64::MAX;
 /// length is a guess the CPU mostly gets wrong.
 type RunValues = [u64; TS_RUN_MAX + 1];
 
-/// Value of the digit run of `len` (1..=[`TS_RUN_MAX`]) bytes at
-/// `line[at..]`, read without a loop: shifting the run to the top of a
-/// 16-byte word drops the bytes after it and brings in zero bytes, which
-/// count as leading zeros.
-#[inline(always)]
-fn run_value(line: &[u8], at: usize, len: usize) -> u64 {
-    let w = u128::from_le_bytes(window(line, at)) << (8 * (TS_RUN_MAX - len));
-    eight_digits(w as u64) * 100_000_000 + eight_digits((w >> 64) as u64)
-}
-
-/// Value of eight ASCII digits (or zero bytes, read as 0) in a
-/// little-endian word, the first digit in the lowest byte: pairs, then
-/// quads, then the whole are combined by three multiplications.
-#[inline(always)]
-fn eight_digits(w: u64) -> u64 {
-    let w = ((w & 0x0f0f_0f0f_0f0f_0f0f).wrapping_mul(10 * 256 + 1)) >> 8;
-    let w = ((w & 0x00ff_00ff_00ff_00ff).wrapping_mul(100 * 65_536 + 1)) >> 16;
-    ((w & 0x0000_ffff_0000_ffff).wrapping_mul(10_000 * (1 << 32) + 1)) >> 32
-}
-
 /// Splits lines into skeleton and digits. Keeps the calendar fields of the
 /// last second it saw, since consecutive entries mostly share it.
 #[derive(Debug, Default)]
@@ -357,7 +337,7 @@ impl LineEncoder {
             // Most lengths have no rendering: the branch on that is
             // cheaper than reading the run.
             let expect = values.get(len).copied().unwrap_or(NO_RENDERING);
-            if expect != NO_RENDERING && expect == run_value(line, start, len) {
+            if expect != NO_RENDERING && expect == digits_value(&window(line, start), len) {
                 if let Some((f, covered)) = self.ts_field(line, end, len, ts) {
                     put_byte(skel, w, TS_ESCAPE);
                     put_byte(skel, w + 1, f as u8);
@@ -844,7 +824,7 @@ mod tests {
         fn run_values_read_like_a_digit_loop(run in "[0-9]{1,16}", pad in "[0-9a-z]{0,20}") {
             let line = format!("{run}{pad}");
             let want = run.bytes().fold(0u64, |v, d| v * 10 + u64::from(d - b'0'));
-            prop_assert_eq!(run_value(line.as_bytes(), 0, run.len()), want);
+            prop_assert_eq!(digits_value(&window(line.as_bytes(), 0), run.len()), want);
         }
 
         #[test]

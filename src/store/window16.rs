@@ -50,6 +50,26 @@ pub fn digit_bits(win: &[u8; 16]) -> u32 {
     swar::digit_bits(win)
 }
 
+/// Value of the ASCII digits that start a window, `len` (1..=16) of
+/// them, read without a loop: shifting them to the top of the 16-byte word
+/// drops the bytes after them and brings in zero bytes, which count as
+/// leading zeros.
+#[inline(always)]
+pub fn digits_value(win: &[u8; 16], len: usize) -> u64 {
+    let w = u128::from_le_bytes(*win) << (8 * (16 - len.clamp(1, 16)));
+    eight_digits(w as u64) * 100_000_000 + eight_digits((w >> 64) as u64)
+}
+
+/// Value of eight ASCII digits (or zero bytes, read as 0) in a
+/// little-endian word, the first digit in the lowest byte: pairs, then
+/// quads, then the whole are combined by three multiplications.
+#[inline(always)]
+fn eight_digits(w: u64) -> u64 {
+    let w = ((w & 0x0f0f_0f0f_0f0f_0f0f).wrapping_mul(10 * 256 + 1)) >> 8;
+    let w = ((w & 0x00ff_00ff_00ff_00ff).wrapping_mul(100 * 65_536 + 1)) >> 16;
+    ((w & 0x0000_ffff_0000_ffff).wrapping_mul(10_000 * (1 << 32) + 1)) >> 32
+}
+
 /// Bit `k` set when byte `k` of the window is `a` or `b`.
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
