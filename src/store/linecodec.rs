@@ -821,13 +821,6 @@ mod tests {
         }
 
         #[test]
-        fn run_values_read_like_a_digit_loop(run in "[0-9]{1,16}", pad in "[0-9a-z]{0,20}") {
-            let line = format!("{run}{pad}");
-            let want = run.bytes().fold(0u64, |v, d| v * 10 + u64::from(d - b'0'));
-            prop_assert_eq!(digits_value(&window(line.as_bytes(), 0), run.len()), want);
-        }
-
-        #[test]
         fn random_bytes_never_panic(skel in proptest::collection::vec(any::<u8>(), 0..200),
                                     digits in proptest::collection::vec(any::<u8>(), 0..50),
                                     n in 0usize..10) {

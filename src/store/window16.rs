@@ -172,6 +172,15 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn digit_values_read_like_a_digit_loop(digits in "[0-9]{1,16}", after in "[0-9a-z]{0,20}") {
+            let text = format!("{digits}{after}");
+            let want = digits.bytes().fold(0u64, |v, d| v * 10 + u64::from(d - b'0'));
+            proptest::prop_assert_eq!(digits_value(&window(text.as_bytes(), 0), digits.len()), want);
+        }
+    }
+
     #[test]
     fn windows_are_zero_padded() {
         assert_eq!(window(b"abc", 1), *b"bc\0\0\0\0\0\0\0\0\0\0\0\0\0\0");
