@@ -30,10 +30,12 @@ impl BitWriter<'_> {
         };
         self.acc |= v << self.n;
         self.n += bits;
-        while self.n >= 8 {
-            self.out.push(self.acc as u8);
-            self.acc >>= 8;
-            self.n -= 8;
+        // Fewer than 32 bits wait between calls, so at most 63 are held;
+        // whole words leave at once, not a byte at a time.
+        if self.n >= 32 {
+            self.out.extend_from_slice(&(self.acc as u32).to_le_bytes());
+            self.acc >>= 32;
+            self.n -= 32;
         }
     }
 
@@ -48,12 +50,10 @@ impl BitWriter<'_> {
         }
     }
 
-    fn finish(mut self) {
-        if self.n > 0 {
-            self.out.push(self.acc as u8);
-            self.acc = 0;
-            self.n = 0;
-        }
+    fn finish(self) {
+        let bytes = self.n.div_ceil(8) as usize;
+        self.out
+            .extend_from_slice(&self.acc.to_le_bytes()[..bytes.min(8)]);
     }
 }
 
@@ -249,6 +249,25 @@ mod tests {
             .map(|i| (i * 7919 % 1000 + 1) * 67_108)
             .collect();
         assert!(round_trip(&gaps) < 1000 * 28 / 8);
+    }
+
+    #[test]
+    fn bits_are_laid_out_as_before() {
+        // Bytes the first encoder wrote, which stored blocks hold: the
+        // parameter, then codes least-significant bit first.
+        let hex = |values: &[u64]| {
+            let mut out = Vec::new();
+            encode(values, &mut out);
+            out.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        };
+        assert_eq!(
+            hex(&[3, 0, 17, 1 << 40, 5, 9, 2, 0, 6]),
+            "240600000000000000008800000080ff7f00000000a00000000024000000000100000000000000000c00000000"
+        );
+        assert_eq!(
+            hex(&[3, 0, 17, 2, 5, 9, 2, 0, 6, 1, 4, 12, 7, 0, 3, 3]),
+            "02c68bb588541c0d1b"
+        );
     }
 
     #[test]

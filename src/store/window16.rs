@@ -6,7 +6,10 @@
 /// The 16 bytes of `b` from `at`, zero-padded past its end.
 #[inline(always)]
 pub fn window(b: &[u8], at: usize) -> [u8; 16] {
-    if let Some(w) = b.get(at..at + 16).and_then(|s| <[u8; 16]>::try_from(s).ok()) {
+    if let Some(w) = b
+        .get(at..at + 16)
+        .and_then(|s| <[u8; 16]>::try_from(s).ok())
+    {
         return w;
     }
     let mut a = [0u8; 16];
