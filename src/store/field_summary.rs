@@ -140,11 +140,15 @@ impl FieldSummary {
     /// union has more than [`MAX_FIELDS`] keys.
     pub fn merge(&mut self, other: &FieldSummary) -> bool {
         self.lines = self.lines.saturating_add(other.lines);
-        for (n, (key, f)) in other.fields().enumerate() {
-            // Summaries of one stream list their keys in the same order.
-            let same_place = n < self.fields.len() && self.key(n) == key;
-            let i = match if same_place {
-                Some(n)
+        // Summaries of one stream mostly list their keys in the same
+        // order, give or take keys other streams put first in a builder's
+        // table: each key is looked for after the previous one's place
+        // before the whole list is searched.
+        let mut next = 0;
+        for (key, f) in other.fields() {
+            let in_order = next < self.fields.len() && self.key(next) == key;
+            let i = match if in_order {
+                Some(next)
             } else {
                 self.position(key)
             } {
@@ -153,6 +157,7 @@ impl FieldSummary {
                 None => return false,
             };
             self.fields[i].absorb(f);
+            next = i + 1;
         }
         true
     }
@@ -576,6 +581,10 @@ mod tests {
         k == b"level"
     }
 
+    fn refs(lines: &[String]) -> Vec<&str> {
+        lines.iter().map(String::as_str).collect()
+    }
+
     fn summarise(lines: &[&str]) -> Option<FieldSummary> {
         let mut b = FieldSummaryBuilder::new();
         for l in lines {
@@ -769,6 +778,34 @@ mod tests {
             prop_assert_eq!(string_end(b, from), plain);
             let slow = number_end(b, from).map(|e| (e, text.get(from..e).and_then(number_value)));
             prop_assert_eq!(number(b, from), slow);
+        }
+
+        #[test]
+        fn merging_matches_summarising_all_lines(
+            a in prop::collection::vec(prop::collection::vec(("[a-e]", value()), 0..6), 1..5),
+            b in prop::collection::vec(prop::collection::vec(("[a-e]", value()), 0..6), 1..5),
+        ) {
+            // Keys in any order on either side, some on one side only.
+            let render = |rows: &[Vec<(String, String)>]| -> Vec<String> {
+                rows.iter()
+                    .map(|r| format!("{{{}}}", r.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect::<Vec<_>>().join(",")))
+                    .collect()
+            };
+            let (la, lb) = (render(&a), render(&b));
+            let mut merged = summarise(&refs(&la)).expect("flat");
+            prop_assert!(merged.merge(&summarise(&refs(&lb)).expect("flat")));
+            let all: Vec<String> = la.iter().chain(&lb).cloned().collect();
+            let whole = summarise(&refs(&all)).expect("flat");
+            let by_key = |s: &FieldSummary| {
+                let mut v: Vec<(String, FieldStats)> = s
+                    .fields()
+                    .map(|(k, f)| (k.to_string(), FieldStats { key_end: 0, ..*f }))
+                    .collect();
+                v.sort_by(|x, y| x.0.cmp(&y.0));
+                v
+            };
+            prop_assert_eq!(merged.lines(), whole.lines());
+            prop_assert_eq!(by_key(&merged), by_key(&whole));
         }
 
         #[test]
