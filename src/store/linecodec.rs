@@ -233,8 +233,8 @@ impl LineEncoder {
         v
     }
 
-    /// The timestamp rendering that the maximal digit run `line[..end]` of
-    /// `len` digits begins, given that its value is the one
+    /// The timestamp rendering that begins with the maximal run of `len`
+    /// digits ending at `line[end]`, given that the run's value is the one
     /// [`Self::run_values`] has for its length, with the end of the text
     /// the rendering covers. Dates and times also need their other fields.
     #[inline]
