@@ -1,7 +1,8 @@
-//! Byte classes of 16-byte windows as bit masks, for the scanners that run
-//! over every pushed line (the line splitter, the JSON field walker). On
-//! x86_64 the masks come from SSE2, which every x86_64 CPU has; elsewhere
-//! from two 64-bit words whose per-byte flags a multiply gathers into bits.
+//! Byte classes of 16-byte windows as bit masks, and the value of the
+//! digits a window starts with, for the scanners that run over every
+//! pushed line (the line splitter, the JSON field walker). On x86_64 the
+//! masks come from SSE2, which every x86_64 CPU has; elsewhere from two
+//! 64-bit words whose per-byte flags a multiply gathers into bits.
 
 /// The 16 bytes of `b` from `at`, zero-padded past its end.
 #[inline(always)]
