@@ -6,6 +6,7 @@
 
 use super::error::CodecError;
 use super::linecodec::{self, LineEncoder};
+use super::segments::Segments;
 use crate::grow;
 use crate::model::Label;
 
@@ -455,10 +456,8 @@ impl EntryBatch {
 pub struct EncodedBatch {
     ts: Vec<i64>,
     line_lens: Vec<u32>,
-    skel_ends: Vec<u32>,
-    skel: Vec<u8>,
-    digit_ends: Vec<u32>,
-    digits: Vec<u8>,
+    skel: Segments,
+    digits: Segments,
     meta: MetaColumn,
     line_bytes: u64,
     min_ts: i64,
@@ -466,57 +465,23 @@ pub struct EncodedBatch {
     in_order: bool,
 }
 
-/// The bytes of entries `entries` of a column cut into per-entry segments
-/// by their end offsets (the skeleton or the digits).
-#[inline]
-fn segments<'a>(
-    bytes: &'a [u8],
-    ends: &[u32],
-    entries: std::ops::RangeInclusive<usize>,
-) -> &'a [u8] {
-    let (start, _) = span(ends, *entries.start());
-    let (_, end) = span(ends, *entries.end());
-    bytes.get(start..end).unwrap_or(&[])
-}
-
-/// Appends entries `entries` of the segmented column `src` (bytes, end
-/// offsets) to `dst` with one copy, rebasing their end offsets.
-#[inline]
-fn append_segments(
-    dst: (&mut Vec<u8>, &mut Vec<u32>),
-    src: (&[u8], &[u32]),
-    entries: std::ops::Range<usize>,
-) {
-    let (dst_bytes, dst_ends) = dst;
-    let (src_bytes, src_ends) = src;
-    if entries.is_empty() {
-        return;
-    }
-    let (first, _) = span(src_ends, entries.start);
-    let base = dst_bytes.len() as i64 - first as i64;
-    let part = segments(src_bytes, src_ends, entries.start..=entries.end - 1);
-    grow::reserve(dst_bytes, part.len());
-    dst_bytes.extend_from_slice(part);
-    let ends = src_ends.get(entries).unwrap_or(&[]);
-    grow::reserve(dst_ends, ends.len());
-    dst_ends.extend(ends.iter().map(|&e| (i64::from(e) + base) as u32));
-}
-
-fn span(ends: &[u32], r: usize) -> (usize, usize) {
-    let start = if r == 0 {
-        0
-    } else {
-        ends.get(r - 1).map_or(0, |&e| e as usize)
-    };
-    let end = ends.get(r).map_or(start, |&e| e as usize);
-    (start, end.max(start))
-}
-
 impl EncodedBatch {
-    /// An empty batch.
+    /// An empty batch whose line columns are single buffers (a push's
+    /// staging record, or a batch encoded as one block).
     pub fn new() -> Self {
         EncodedBatch {
             in_order: true,
+            ..Default::default()
+        }
+    }
+
+    /// An empty batch for a head: its line columns fill pages that are
+    /// never copied as the head grows (see [`super::segments`]).
+    pub fn for_head() -> Self {
+        EncodedBatch {
+            in_order: true,
+            skel: Segments::paged(),
+            digits: Segments::paged(),
             ..Default::default()
         }
     }
@@ -576,29 +541,32 @@ impl EncodedBatch {
     /// Skeleton segment of entry `r`.
     #[inline]
     pub(crate) fn skel(&self, r: usize) -> &[u8] {
-        let (s, e) = span(&self.skel_ends, r);
-        self.skel.get(s..e).unwrap_or(&[])
+        self.skel.get(r)
     }
 
     /// Digit segment of entry `r`.
     #[inline]
     pub(crate) fn digits(&self, r: usize) -> &[u8] {
-        let (s, e) = span(&self.digit_ends, r);
-        self.digits.get(s..e).unwrap_or(&[])
+        self.digits.get(r)
     }
 
-    /// The skeleton and digit segments of entries `first..=last`, which
-    /// lie one after the other.
-    pub(crate) fn run_streams(&self, first: usize, last: usize) -> (&[u8], &[u8]) {
-        (
-            segments(&self.skel, &self.skel_ends, first..=last),
-            segments(&self.digits, &self.digit_ends, first..=last),
-        )
+    /// Appends the skeleton and digit segments of entries `first..=last`,
+    /// which lie one after the other, to `skel` and `digits`.
+    pub(crate) fn copy_run(
+        &self,
+        first: usize,
+        last: usize,
+        skel: &mut Vec<u8>,
+        digits: &mut Vec<u8>,
+    ) {
+        self.skel.copy_run(first, last, skel);
+        self.digits.copy_run(first, last, digits);
     }
 
-    /// The whole skeleton and digit streams, in insertion order.
-    pub(crate) fn streams(&self) -> (&[u8], &[u8]) {
-        (&self.skel, &self.digits)
+    /// The whole skeleton and digit streams, in insertion order, when each
+    /// lies in one buffer.
+    pub(crate) fn streams(&self) -> Option<(&[u8], &[u8])> {
+        Some((self.skel.contiguous()?, self.digits.contiguous()?))
     }
 
     /// The metadata column.
@@ -610,10 +578,8 @@ impl EncodedBatch {
     pub fn memory_bytes(&self) -> usize {
         self.ts.capacity() * 8
             + self.line_lens.capacity() * 4
-            + self.skel_ends.capacity() * 4
-            + self.skel.capacity()
-            + self.digit_ends.capacity() * 4
-            + self.digits.capacity()
+            + self.skel.memory_bytes()
+            + self.digits.memory_bytes()
             + self.meta.memory_bytes()
     }
 
@@ -621,9 +587,7 @@ impl EncodedBatch {
     pub fn clear(&mut self) {
         self.ts.clear();
         self.line_lens.clear();
-        self.skel_ends.clear();
         self.skel.clear();
-        self.digit_ends.clear();
         self.digits.clear();
         self.meta.clear();
         self.line_bytes = 0;
@@ -655,9 +619,15 @@ impl EncodedBatch {
         self.note_ts(ts);
         self.line_lens.push(line.len() as u32);
         self.line_bytes += line.len() as u64;
-        enc.encode_line(line.as_bytes(), ts, &mut self.skel, &mut self.digits);
-        self.skel_ends.push(self.skel.len() as u32);
-        self.digit_ends.push(self.digits.len() as u32);
+        let most = line.len() + linecodec::SLACK;
+        enc.encode_line(
+            line.as_bytes(),
+            ts,
+            self.skel.open_segment(most),
+            self.digits.open_segment(most),
+        );
+        self.skel.close_segment();
+        self.digits.close_segment();
         self.meta.push(metadata);
     }
 
@@ -667,10 +637,8 @@ impl EncodedBatch {
         let len = src.line_len(r);
         self.line_lens.push(len);
         self.line_bytes += u64::from(len);
-        self.skel.extend_from_slice(src.skel(r));
-        self.skel_ends.push(self.skel.len() as u32);
-        self.digits.extend_from_slice(src.digits(r));
-        self.digit_ends.push(self.digits.len() as u32);
+        self.skel.extend_from(&src.skel, r..r + 1);
+        self.digits.extend_from(&src.digits, r..r + 1);
         self.meta.push_from(&src.meta, r);
     }
 
@@ -690,16 +658,8 @@ impl EncodedBatch {
         self.line_bytes += lens.iter().map(|&l| u64::from(l)).sum::<u64>();
         grow::reserve(&mut self.line_lens, n);
         self.line_lens.extend_from_slice(lens);
-        append_segments(
-            (&mut self.skel, &mut self.skel_ends),
-            (&src.skel, &src.skel_ends),
-            start..end,
-        );
-        append_segments(
-            (&mut self.digits, &mut self.digit_ends),
-            (&src.digits, &src.digit_ends),
-            start..end,
-        );
+        self.skel.extend_from(&src.skel, start..end);
+        self.digits.extend_from(&src.digits, start..end);
         self.meta.extend_from(&src.meta, start, end);
     }
 
@@ -713,12 +673,8 @@ impl EncodedBatch {
         if let Some(len) = self.line_lens.pop() {
             self.line_bytes -= u64::from(len);
         }
-        self.skel_ends.pop();
-        self.skel
-            .truncate(self.skel_ends.last().map_or(0, |&e| e as usize));
-        self.digit_ends.pop();
-        self.digits
-            .truncate(self.digit_ends.last().map_or(0, |&e| e as usize));
+        self.skel.pop();
+        self.digits.pop();
         self.meta.truncate(n - 1);
     }
 

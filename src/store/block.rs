@@ -505,11 +505,11 @@ impl BlockEncoder {
         if has_meta {
             encode_metadata(batch.meta(), order, &mut self.meta, &mut self.meta_groups);
         }
-        let (skel, digits): (&[u8], &[u8]) = if identity {
-            batch.streams()
-        } else {
-            (&self.skel, &self.digits)
-        };
+        let whole = if identity { batch.streams() } else { None };
+        if identity && whole.is_none() && !batch.is_empty() {
+            self.copy_run(batch, 0, batch.len() - 1);
+        }
+        let (skel, digits): (&[u8], &[u8]) = whole.unwrap_or((&self.skel, &self.digits));
         let columns: [(ColumnKind, &[u8]); MAX_COLUMNS] = [
             (ColumnKind::Timestamps, &self.ts),
             (ColumnKind::LineLengths, &self.lens),
@@ -621,9 +621,7 @@ impl BlockEncoder {
 
     /// Appends the skeleton and digits of entries `first..=last`.
     fn copy_run(&mut self, batch: &EncodedBatch, first: usize, last: usize) {
-        let (skel, digits) = batch.run_streams(first, last);
-        self.skel.extend_from_slice(skel);
-        self.digits.extend_from_slice(digits);
+        batch.copy_run(first, last, &mut self.skel, &mut self.digits);
     }
 
     /// The encoder's column packer, for callers framing extra sections.

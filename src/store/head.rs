@@ -476,7 +476,7 @@ impl Ingest {
                         state.heads.push(DayHead {
                             day,
                             id,
-                            active: Arc::new(EncodedBatch::new()),
+                            active: Arc::new(EncodedBatch::for_head()),
                             first_seq: 0,
                             last_seq: 0,
                             created_ns: now_ns,
@@ -596,9 +596,9 @@ impl Ingest {
                 }
                 Some(b) => {
                     self.spare.push(b);
-                    EncodedBatch::new()
+                    EncodedBatch::for_head()
                 }
-                None => EncodedBatch::new(),
+                None => EncodedBatch::for_head(),
             };
             let batch = std::mem::replace(&mut h.active, Arc::new(next));
             jobs.push(CutJob {

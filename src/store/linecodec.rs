@@ -377,8 +377,9 @@ fn store16(dst: &mut [u8], at: usize, win: &[u8; 16]) {
 }
 
 /// Padding that [`wild_copy`] and [`store16`] need past the end of the
-/// ranges they mean to write (and [`wild_copy`] to read).
-const SLACK: usize = 16;
+/// ranges they mean to write (and [`wild_copy`] to read). Each output of
+/// [`LineEncoder::encode_line`] needs room for the line's length plus this.
+pub(crate) const SLACK: usize = 16;
 
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGH: u64 = 0x8080_8080_8080_8080;

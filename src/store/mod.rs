@@ -35,6 +35,7 @@ pub mod metrics;
 pub mod partition;
 pub mod retention;
 pub mod rice;
+mod segments;
 pub mod skeleton_needle;
 pub mod varint;
 pub mod wal;
