@@ -305,7 +305,7 @@ impl<'de> Deserialize<'de> for JsonEntry {
                 let line: String = seq.next_element_seed(LineSeed)?.unwrap_or_default();
                 let metadata = seq.next_element_seed(MetadataSeed)?.unwrap_or_default();
                 while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(JsonEntry(RawEntry::new(ts, line, metadata)))
+                Ok(JsonEntry(RawEntry::new(ts, line, metadata.into())))
             }
         }
         d.deserialize_any(V)

@@ -9,7 +9,7 @@
 
 use std::borrow::Cow;
 
-use super::decode::{RawEntry, RawLabel, RawStream};
+use super::decode::{RawEntry, RawLabel, RawMetadata, RawStream};
 
 const VARINT: u64 = 0;
 const FIXED64: u64 = 1;
@@ -221,7 +221,7 @@ fn entry(buf: &[u8]) -> Result<RawEntry<'_>> {
     let mut seconds: i64 = 0;
     let mut nanos: i32 = 0;
     let mut line: &[u8] = &[];
-    let mut metadata = Vec::new();
+    let mut metadata = RawMetadata::None;
     let mut r = Reader::new(buf);
     while !r.done() {
         match r.key()? {
@@ -353,7 +353,7 @@ mod tests {
                 entries: vec![RawEntry::new(
                     5_000_000_007,
                     "hi",
-                    vec![RawLabel::new("k", "v")]
+                    vec![RawLabel::new("k", "v")].into()
                 )],
             }]
         );

@@ -287,7 +287,7 @@ mod tests {
     }
 
     fn entry(ts: i64, line: &str) -> RawEntry<'_> {
-        RawEntry::new(ts, line, vec![])
+        RawEntry::new(ts, line, Default::default())
     }
 
     fn violation(msg: &str) -> Violation {
