@@ -631,7 +631,9 @@ impl EncodedBatch {
         self.meta.push(metadata);
     }
 
-    /// Appends entry `r` of `src` (no re-splitting).
+    /// Appends entry `r` of `src` (no re-splitting): the entry-at-a-time
+    /// reference the tests hold [`EncodedBatch::extend_from`] to.
+    #[cfg(test)]
     pub fn push_from(&mut self, src: &EncodedBatch, r: usize) {
         self.note_ts(src.ts(r));
         let len = src.line_len(r);

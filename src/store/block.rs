@@ -1087,6 +1087,44 @@ mod tests {
     }
 
     #[test]
+    fn heads_spread_over_pages_encode_like_one_buffer() {
+        let rows: Vec<Row> = (0..3000i64)
+            .map(|i| {
+                let line = format!("GET /item/{i} 200 {}ms user={} ok", i % 97, i * 7919);
+                let meta = vec![("k".to_string(), (i % 3).to_string())];
+                (
+                    1_795_449_600_000_000_000 + (i % 1000) * 1_000_000,
+                    line,
+                    meta,
+                )
+            })
+            .collect();
+        let record = encoded(&rows);
+        let mut head = EncodedBatch::for_head();
+        let mut at = 0;
+        while at < rows.len() {
+            let end = (at + 37).min(rows.len());
+            head.extend_from(&record, at..end);
+            at = end;
+        }
+        assert!(head.streams().is_none(), "the head should span pages");
+        let mut enc = BlockEncoder::new();
+        for order in [
+            (0..rows.len() as u32).collect::<Vec<u32>>(),
+            order_of(&head),
+            (0..rows.len() as u32).rev().collect(),
+        ] {
+            let (mut from_head, mut from_record) = (Vec::new(), Vec::new());
+            enc.encode(&head, &order, false, &mut from_head);
+            enc.encode(&record, &order, false, &mut from_record);
+            assert_eq!(from_head, from_record);
+            let mut b = EntryBatch::new();
+            BlockDecoder::new().decode(&from_head, &mut b).unwrap();
+            assert_same(&rows, &order, &b);
+        }
+    }
+
+    #[test]
     fn empty_block_and_no_metadata() {
         let mut a = EncodedBatch::new();
         let mut enc = BlockEncoder::new();
