@@ -939,6 +939,17 @@ impl BlockDecoder {
     }
 }
 
+/// The line bytes each block gets when `total` line bytes are cut into
+/// blocks of about `block_size`: the block count rounded to the nearest
+/// whole number (at least one) and the lines shared evenly among them. A
+/// head just over the block size is one block (at most 1.5 times the
+/// size), not a full block and a small remainder that compresses badly.
+pub fn even_block_target(total: u64, block_size: u64) -> u64 {
+    let block_size = block_size.max(1);
+    let blocks = (total.saturating_add(block_size / 2) / block_size).max(1);
+    total.div_ceil(blocks).max(1)
+}
+
 fn gcd(mut a: u64, mut b: u64) -> u64 {
     while b != 0 {
         (a, b) = (b, a % b);
@@ -1084,6 +1095,18 @@ mod tests {
         dec.decode_counts(prefix, &mut ts, &mut lens).unwrap();
         assert_eq!(lens, vec![4, 36, 5]);
         assert!(ts.windows(2).all(|w| w[0] <= w[1]));
+    }
+
+    #[test]
+    fn blocks_share_lines_evenly_without_small_remainders() {
+        let k = 256 << 10;
+        assert_eq!(even_block_target(100_000, k), 100_000);
+        assert_eq!(even_block_target(k + 14_000, k), k + 14_000);
+        assert_eq!(even_block_target(k * 3 / 2 - 2, k), k * 3 / 2 - 2);
+        assert_eq!(even_block_target(k * 3 / 2, k), k * 3 / 4);
+        assert_eq!(even_block_target(4 * k + 10, k), k + 3);
+        assert_eq!(even_block_target(0, k), 1);
+        assert_eq!(even_block_target(7, 0), 1);
     }
 
     #[test]

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use super::batch::EncodedBatch;
-use super::block::BlockEncoder;
+use super::block::{even_block_target, BlockEncoder};
 use super::chunk_file::{self, ChunkWriter, DataFile};
 use super::error::StoreError;
 use super::field_summary::{FieldSummary, FieldSummaryBuilder};
@@ -154,7 +154,8 @@ fn gather(part: &Partition, n: u32) -> Result<BTreeMap<StreamKey, SealInput>, St
 /// files into the next generation. Heads and later writes are not waited
 /// for: blocks cut from now on go to newer chunk files, which stay next to
 /// the new generation until the next seal. `target` is the uncompressed
-/// line bytes of an output block.
+/// line bytes of an output block, shared evenly among a stream's blocks
+/// (see [`even_block_target`]).
 ///
 /// Streams without a JSON field summary (lost to a crash) get one made
 /// from the lines the seal reads, returned for the caller to install
@@ -188,6 +189,8 @@ pub fn seal(
         let summarise = !part.has_fields(&key);
         let id = sealed.len() as u32;
         let mut metas = Vec::new();
+        let lines_in = input.blocks.iter().map(|b| u64::from(b.meta.line_bytes));
+        let block_target = even_block_target(lines_in.sum(), target as u64);
         let mut it = EntryIter::new(
             Vec::new(),
             input.blocks,
@@ -208,7 +211,7 @@ pub fn seal(
                     fields.add_line(batch.line(i), &|_| false);
                 }
                 acc.push(&mut lines, batch.ts(i), batch.line(i), batch.metadata(i));
-                if acc.line_bytes() >= target as u64 {
+                if acc.line_bytes() >= block_target {
                     flush_block(
                         &mut acc, &mut enc, &mut order, &mut buf, &mut w, id, &key, &mut metas,
                         metrics,

@@ -287,13 +287,15 @@ impl Core {
                     job.batch.sorted_order(&mut order);
                     buf.clear();
                     let mut pieces = Vec::new();
+                    let target = block::even_block_target(
+                        job.batch.line_bytes(),
+                        self.cfg.block_size as u64,
+                    );
                     let mut start = 0;
                     while start < order.len() {
                         let mut end = start;
                         let mut bytes = 0u64;
-                        while end < order.len()
-                            && (bytes < self.cfg.block_size as u64 || end == start)
-                        {
+                        while end < order.len() && (bytes < target || end == start) {
                             bytes += u64::from(job.batch.line_len(order[end] as usize));
                             end += 1;
                         }
@@ -975,6 +977,60 @@ mod tests {
         is::<Store>();
         is::<EntryIter>();
         is::<batch::EncodedBatch>();
+    }
+
+    #[test]
+    fn a_head_is_cut_into_even_blocks() {
+        use crate::model::{Entry, PushStream};
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::open(StoreConfig {
+            dir: tmp.path().to_path_buf(),
+            wal_sync_interval: Duration::ZERO,
+            block_size: 1000,
+            ..Default::default()
+        })
+        .unwrap();
+        let t0 = 20_000 * key::DAY_NS;
+        let blocks = || {
+            store
+                .metrics()
+                .blocks_written
+                .load(std::sync::atomic::Ordering::Relaxed)
+        };
+        // Lines of 100 bytes: 1,200 bytes make one block (not 1,000 and a
+        // 200-byte remainder); 2,600 make three of about 870.
+        for (app, lines, want) in [("a", 12, 1), ("b", 26, 3)] {
+            let before = blocks();
+            let entries: Vec<Entry> = (0..lines)
+                .map(|i| Entry {
+                    ts: t0 + i,
+                    line: format!("{app} {i:>97}"),
+                    metadata: Vec::new(),
+                })
+                .collect();
+            let stream = PushStream {
+                labels: Labels::from_pairs([("app", app)]),
+                entries: entries.clone(),
+            };
+            store.append("fake", &[stream]).unwrap();
+            store.flush().unwrap();
+            assert_eq!(blocks() - before, want, "{app}");
+            let sref = StreamRef {
+                tenant: "fake".to_string(),
+                labels: Labels::from_pairs([("app", app)]),
+            };
+            let stats = store.stream_stats(&sref, t0, t0 + 100).unwrap();
+            assert_eq!((stats.entries, stats.chunks), (lines as u64, want));
+            let mut it = store.entries(&sref, t0, t0 + 100, Direction::Forward);
+            let mut got = Vec::new();
+            while let Some(b) = it.next_batch() {
+                let b = b.unwrap();
+                got.extend((0..b.len()).map(|i| (b.ts(i), b.line(i).to_string())));
+            }
+            let want_entries: Vec<(i64, String)> =
+                entries.into_iter().map(|e| (e.ts, e.line)).collect();
+            assert_eq!(got, want_entries);
+        }
     }
 
     #[test]
