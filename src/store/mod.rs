@@ -979,17 +979,22 @@ mod tests {
         is::<batch::EncodedBatch>();
     }
 
+    /// A store in `dir` that fsyncs before every acknowledgement.
+    fn synced_store(dir: &std::path::Path, block_size: usize) -> Store {
+        Store::open(StoreConfig {
+            dir: dir.to_path_buf(),
+            wal_sync_interval: Duration::ZERO,
+            block_size,
+            ..Default::default()
+        })
+        .unwrap()
+    }
+
     #[test]
     fn a_head_is_cut_into_even_blocks() {
         use crate::model::{Entry, PushStream};
         let tmp = tempfile::tempdir().unwrap();
-        let store = Store::open(StoreConfig {
-            dir: tmp.path().to_path_buf(),
-            wal_sync_interval: Duration::ZERO,
-            block_size: 1000,
-            ..Default::default()
-        })
-        .unwrap();
+        let store = synced_store(tmp.path(), 1000);
         let t0 = 20_000 * key::DAY_NS;
         let blocks = || {
             store
@@ -1037,12 +1042,7 @@ mod tests {
     fn metadata_names_from_heads_blocks_and_sealed_days() {
         use crate::model::{Entry, Label, PushStream};
         let tmp = tempfile::tempdir().unwrap();
-        let store = Store::open(StoreConfig {
-            dir: tmp.path().to_path_buf(),
-            wal_sync_interval: Duration::ZERO,
-            ..Default::default()
-        })
-        .unwrap();
+        let store = synced_store(tmp.path(), StoreConfig::default().block_size);
         const H: i64 = 3_600_000_000_000;
         let day0 = 20_000 * key::DAY_NS;
         let entry = |ts: i64, meta: &[(&str, &str)]| Entry {

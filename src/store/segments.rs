@@ -103,12 +103,9 @@ impl Segments {
         while at < end {
             let (page, base) = self.page_of(at);
             let stop = end.min(base + page.len());
-            let Some(bytes) = page.get(at - base..stop.max(at) - base) else {
+            let Some(bytes) = page.get(at - base..stop - base).filter(|b| !b.is_empty()) else {
                 return;
             };
-            if bytes.is_empty() {
-                return;
-            }
             out.extend_from_slice(bytes);
             at = stop;
         }
@@ -141,16 +138,26 @@ impl Segments {
         }
     }
 
+    /// Makes room in the page being filled for a segment of `need` bytes:
+    /// the buffer of an unpaged column, or a first page still under
+    /// [`FIRST_PAGE`], grows in place (for up to `hoped` bytes, the rest of
+    /// a run that may follow); otherwise a new page is started.
+    fn make_room(&mut self, need: usize, hoped: usize) {
+        if !self.paged {
+            grow::reserve(&mut self.tail, hoped.max(need));
+        } else if self.full.is_empty() && self.tail.len() + need <= FIRST_PAGE {
+            let extra = hoped.min(FIRST_PAGE - self.tail.len()).max(need);
+            grow::reserve(&mut self.tail, extra);
+        } else {
+            self.start_page(need);
+        }
+    }
+
     /// The buffer to write the next segment into, with room for `most`
-    /// bytes in a paged column. Finish the segment with
-    /// [`Segments::close_segment`].
+    /// bytes. Finish the segment with [`Segments::close_segment`].
     pub(crate) fn open_segment(&mut self, most: usize) -> &mut Vec<u8> {
-        if self.paged && self.tail.capacity() - self.tail.len() < most {
-            if self.full.is_empty() && self.tail.len() + most <= FIRST_PAGE {
-                grow::reserve(&mut self.tail, most);
-            } else {
-                self.start_page(most);
-            }
+        if self.tail.capacity() - self.tail.len() < most {
+            self.make_room(most, most);
         }
         &mut self.tail
     }
@@ -166,10 +173,6 @@ impl Segments {
         let end = entries.end.min(src.len());
         let mut r = entries.start;
         let (_, run_end) = src.span(end.saturating_sub(1));
-        if !self.paged && r < end {
-            let (run_start, _) = src.span(r);
-            grow::reserve(&mut self.tail, run_end.saturating_sub(run_start));
-        }
         while r < end {
             let (start, first_end) = src.span(r);
             let room = self.tail.capacity() - self.tail.len();
@@ -177,15 +180,7 @@ impl Segments {
                 ends.partition_point(|&e| (e as usize).saturating_sub(start) <= room)
             });
             if fit == 0 {
-                let need = first_end - start;
-                if !self.paged {
-                    grow::reserve(&mut self.tail, need);
-                } else if self.full.is_empty() && self.tail.len() + need <= FIRST_PAGE {
-                    let rest = (run_end - start).min(FIRST_PAGE - self.tail.len());
-                    grow::reserve(&mut self.tail, rest);
-                } else {
-                    self.start_page(need);
-                }
+                self.make_room(first_end - start, run_end - start);
                 continue;
             }
             let base = self.byte_len() as i64 - start as i64;
